@@ -1,0 +1,389 @@
+"""os-migrateLive: microversions, pre-checks, record lifecycle, allocations.
+
+Sources: nova/api/openstack/compute/migrate_server.py, schemas/migrate_server.py,
+nova/compute/api.py (live_migrate), nova/conductor/tasks/live_migrate.py,
+nova/conductor/tasks/migrate.py (replace_allocation_with_migration), tempest
+api/compute/admin/test_live_migration.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import alloc_resources_by_rp, nova_error
+from .lm import (
+    FINAL,
+    TINY,
+    boot_on,
+    compute_services,
+    other,
+    run_until_status,
+    update_service,
+    wait_server_idle,
+    watch_statuses,
+)
+
+
+# -- happy paths ---------------------------------------------------------------------
+def test_sdk_live_migrate_changes_host(conn, admin, ctl, active_server):
+    sid, src = active_server
+    server = conn.compute.get_server(sid)
+    conn.compute.live_migrate_server(server, host=None, block_migration="auto")
+    ctl.settle()
+    srv = admin.server(sid)
+    assert srv["status"] == "ACTIVE"
+    assert srv["OS-EXT-STS:task_state"] is None
+    assert srv["OS-EXT-SRV-ATTR:host"] == other(src)
+    mig = admin.migration_of(sid)
+    assert mig["status"] == "completed"
+    assert mig["source_compute"] == src and mig["dest_compute"] == other(src)
+
+
+def test_record_sequence_and_server_state_while_moving(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, mv="2.80")
+    assert resp.status_code == 202, resp.text
+    assert resp.content in (b"", b"null")
+    srv = admin.server(sid)
+    assert srv["status"] == "MIGRATING"
+    assert srv["OS-EXT-STS:task_state"] == "migrating"
+    assert srv["OS-EXT-STS:vm_state"] == "active"
+    seen = watch_statuses(admin, ctl, sid, step=0.1)
+    order = ["accepted", "queued", "preparing", "running", "completed"]
+    assert all(s in order for s in seen), seen
+    assert seen == sorted(seen, key=order.index), seen
+    assert "preparing" in seen and "running" in seen, seen
+    assert seen[-1] == "completed"
+    srv = wait_server_idle(admin, ctl, sid)
+    assert srv["status"] == "ACTIVE"
+    assert srv["OS-EXT-SRV-ATTR:host"] == other(src)
+
+
+def test_migration_record_fields(admin, ctl, active_server):
+    sid, src = active_server
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    ctl.settle()
+    mig = admin.migration_of(sid)
+    assert mig["migration_type"] == "live-migration"
+    assert mig["instance_uuid"] == sid
+    assert mig["source_compute"] == src
+    assert mig["dest_compute"] == other(src)
+    assert mig["source_node"] and mig["dest_node"]
+    assert mig["old_instance_type_id"] == mig["new_instance_type_id"]
+    assert mig["user_id"] == admin.user_id
+    assert mig["project_id"] == admin.project_id
+    assert len(mig["uuid"]) == 36
+    assert isinstance(mig["id"], int)
+    assert mig["created_at"] and mig["updated_at"]
+
+
+def test_server_state_during_each_phase(admin, ctl, active_server):
+    sid, _ = active_server
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    mig = run_until_status(admin, ctl, sid, "running", step=0.1)
+    assert mig["status"] == "running"
+    srv = admin.server(sid)
+    assert srv["status"] == "MIGRATING"
+    assert srv["OS-EXT-STS:task_state"] == "migrating"
+
+
+def test_allocations_during_and_after_move(admin, ctl, active_server):
+    sid, src = active_server
+    dst = other(src)
+    rps = admin.providers()
+    src_rp, dst_rp = rps[src]["uuid"], rps[dst]["uuid"]
+    assert alloc_resources_by_rp(admin.allocations(sid)) == {src_rp: TINY}
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    mig = run_until_status(admin, ctl, sid, "running", step=0.1)
+    # source held by the migration consumer, destination claimed for the server
+    assert alloc_resources_by_rp(admin.allocations(mig["uuid"])) == {src_rp: TINY}
+    assert alloc_resources_by_rp(admin.allocations(sid)) == {dst_rp: TINY}
+    assert admin.usages(src_rp)["VCPU"] == 1 and admin.usages(dst_rp)["VCPU"] == 1
+    ctl.settle()
+    assert admin.allocations(mig["uuid"]) == {}
+    assert alloc_resources_by_rp(admin.allocations(sid)) == {dst_rp: TINY}
+    assert admin.usages(src_rp)["VCPU"] == 0
+    assert admin.usages(dst_rp) == TINY
+
+
+def test_named_host_without_force(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=other(src), mv="2.30", force=False)
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+
+
+def test_forced_host_at_2_30(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=other(src), mv="2.30", force=True)
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+    assert admin.migration_of(sid)["status"] == "completed"
+
+
+def test_forced_host_bypasses_disabled_service(admin, ctl, active_server):
+    # force=True skips the scheduler; only "is the service up" is checked
+    sid, src = active_server
+    update_service(admin, other(src), status="disabled", disabled_reason="maint")
+    resp = admin.live_migrate(sid, host=other(src), mv="2.30", force=True)
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+
+
+def test_multi_created_server_live_migrates_bug_1718455(admin, ctl):
+    resp = admin.create_server("pair", min_count=2, max_count=2, return_reservation_id=True)
+    rid = resp.json()["reservation_id"]
+    ctl.settle()
+    servers = admin.servers_detail(reservation_id=rid)
+    sid, src = servers[0]["id"], servers[0]["OS-EXT-SRV-ATTR:host"]
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    ctl.settle()
+    assert admin.migration_of(sid)["status"] == "completed"
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+
+
+# -- request validation per microversion ------------------------------------------------
+def test_2_25_auto_accepted(admin, ctl, active_server):
+    sid, src = active_server
+    assert admin.live_migrate(sid, mv="2.25", block_migration="auto").status_code == 202
+    ctl.settle()
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+
+
+def test_2_25_disk_over_commit_rejected(admin, active_server):
+    sid, _ = active_server
+    resp = admin.live_migrate(sid, mv="2.25", disk_over_commit=False)
+    msg = nova_error(resp, 400)
+    assert "Additional properties are not allowed" in msg and "disk_over_commit" in msg
+    assert admin.server(sid)["OS-EXT-STS:task_state"] is None
+
+
+def test_before_2_25_auto_rejected_and_disk_over_commit_required(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, mv="2.24", block_migration="auto", disk_over_commit=False)
+    nova_error(resp, 400)
+    resp = admin.live_migrate(sid, mv="2.24", block_migration=False)
+    msg = nova_error(resp, 400)
+    assert "disk_over_commit" in msg and "is a required property" in msg
+    resp = admin.live_migrate(sid, mv="2.24", block_migration=False, disk_over_commit=False)
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+
+
+def test_force_unknown_before_2_30(admin, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=other(src), mv="2.29", force=True)
+    msg = nova_error(resp, 400)
+    assert "'force' was unexpected" in msg
+
+
+def test_force_without_host_is_400(admin, active_server):
+    sid, _ = active_server
+    resp = admin.live_migrate(sid, mv="2.30", force=True)
+    assert nova_error(resp, 400) == "Can't force to a non-provided destination"
+
+
+@pytest.mark.parametrize("force", [True, False])
+def test_force_removed_at_2_68(admin, active_server, force):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=other(src), mv="2.68", force=force)
+    msg = nova_error(resp, 400)
+    assert "'force' was unexpected" in msg
+    assert admin.server(sid)["OS-EXT-STS:task_state"] is None
+
+
+def test_invalid_block_migration_value(admin, active_server):
+    sid, _ = active_server
+    nova_error(admin.live_migrate(sid, mv="2.30", block_migration="sometimes"), 400)
+
+
+# -- API checks -----------------------------------------------------------------------
+@pytest.mark.parametrize("mv", ["2.30", "2.80"])
+def test_unknown_host_is_400_at_any_version(admin, ctl, active_server, mv):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host="nope", mv=mv)
+    assert nova_error(resp, 400) == "Compute host nope could not be found."
+    srv = admin.server(sid)
+    assert srv["OS-EXT-STS:task_state"] is None and srv["status"] == "ACTIVE"
+    ctl.settle()
+    assert admin.migrations(instance_uuid=sid) == []
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == src
+
+
+def test_unknown_server_404(admin):
+    sid = "00000000-0000-0000-0000-000000000000"
+    resp = admin.live_migrate(sid, mv="2.80")
+    assert nova_error(resp, 404) == f"Instance {sid} could not be found."
+
+
+def test_second_live_migrate_while_migrating_is_409(admin, active_server):
+    sid, _ = active_server
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    resp = admin.live_migrate(sid, mv="2.80")
+    assert nova_error(resp, 409) == (
+        f"Cannot 'os-migrateLive' instance {sid} while it is in task_state migrating"
+    )
+
+
+def test_member_forbidden(member, admin, ctl):
+    sid = member.boot("mine")
+    ctl.settle()
+    resp = member.live_migrate(sid, mv="2.80")
+    assert nova_error(resp, 403) == (
+        "Policy doesn't allow os_compute_api:os-migrate-server:migrate_live to be performed."
+    )
+    resp = member.live_migrate(sid, host="compute1", mv="2.80")
+    assert nova_error(resp, 403) == (
+        "Policy doesn't allow os_compute_api:os-migrate-server:migrate_live:host to be performed."
+    )
+    assert admin.migrations(instance_uuid=sid) == []
+
+
+# -- pre-check failures: synchronous below 2.34 ------------------------------------------
+def _assert_back_on_source(admin, sid, src):
+    srv = admin.server(sid)
+    assert srv["status"] == "ACTIVE", srv
+    assert srv["OS-EXT-STS:task_state"] is None
+    assert srv["OS-EXT-SRV-ATTR:host"] == src
+    rp = admin.providers()[src]["uuid"]
+    assert alloc_resources_by_rp(admin.allocations(sid)) == {rp: TINY}
+    for m in admin.migrations(instance_uuid=sid):
+        assert m["status"] == "error", m
+        assert admin.allocations(m["uuid"]) == {}
+
+
+def test_sync_no_valid_host_when_only_host_is_source(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=src, mv="2.30")
+    msg = nova_error(resp, 400)
+    assert msg.startswith("No valid host was found."), msg
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+
+
+def test_sync_forced_to_self(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=src, mv="2.30", force=True)
+    assert nova_error(resp, 400) == (f"Unable to migrate instance ({sid}) to current host ({src}).")
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+
+
+def test_sync_destination_disabled(admin, ctl, active_server):
+    sid, src = active_server
+    update_service(admin, other(src), status="disabled", disabled_reason="maint")
+    resp = admin.live_migrate(sid, host=other(src), mv="2.30")
+    assert nova_error(resp, 400).startswith("No valid host was found.")
+    resp = admin.live_migrate(sid, host=None, mv="2.30")
+    assert nova_error(resp, 400).startswith("No valid host was found.")
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+
+
+def test_sync_forced_destination_down(admin, ctl, active_server):
+    sid, src = active_server
+    update_service(admin, other(src), forced_down=True)
+    resp = admin.live_migrate(sid, host=other(src), mv="2.30", force=True)
+    assert nova_error(resp, 400) == f"Compute service of {other(src)} is unavailable at this time."
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+
+
+def test_sync_destination_without_capacity(admin, ctl, active_server):
+    sid, src = active_server
+    ctl.add_host("compute-small", vcpus=1, memory_mb=256, disk_gb=1)
+    assert "compute-small" in compute_services(admin)
+    resp = admin.live_migrate(sid, host="compute-small", mv="2.30")
+    assert nova_error(resp, 400).startswith("No valid host was found.")
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+
+
+# -- pre-check failures: asynchronous from 2.34 --------------------------------------------
+def test_async_precheck_failure_is_202_and_migration_error(admin, ctl, active_server):
+    sid, src = active_server
+    update_service(admin, other(src), status="disabled", disabled_reason="maint")
+    resp = admin.live_migrate(sid, host=other(src), mv="2.34")
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+    migs = admin.migrations(instance_uuid=sid)
+    assert [m["status"] for m in migs] == ["error"]
+    # the failure shows in the instance action
+    actions = admin.compute("GET", f"/servers/{sid}/os-instance-actions").json()
+    lm = [a for a in actions["instanceActions"] if a["action"] == "live-migration"]
+    assert len(lm) == 1
+    detail = admin.compute("GET", f"/servers/{sid}/os-instance-actions/{lm[0]['request_id']}")
+    events = {e["event"]: e for e in detail.json()["instanceAction"]["events"]}
+    assert events["conductor_live_migrate_instance"]["result"] == "Error"
+
+
+def test_async_no_valid_host_at_latest(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=src, mv="2.104")
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+    assert [m["status"] for m in admin.migrations(instance_uuid=sid)] == ["error"]
+
+
+def test_async_without_capacity(admin, ctl, active_server):
+    sid, src = active_server
+    ctl.add_host("compute-small", vcpus=1, memory_mb=256, disk_gb=1)
+    resp = admin.live_migrate(sid, host="compute-small", mv="2.80")
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+    small_rp = admin.providers()["compute-small"]["uuid"]
+    assert admin.usages(small_rp).get("MEMORY_MB", 0) == 0
+
+
+# -- concurrency limit per source host ----------------------------------------------------
+def test_max_concurrent_live_migrations_queues_second(admin, ctl):
+    s1, s2 = boot_on(admin, ctl, "compute1", n=2)
+    assert admin.live_migrate(s1, mv="2.80").status_code == 202
+    assert admin.live_migrate(s2, mv="2.80").status_code == 202
+    first = run_until_status(admin, ctl, s1, "running", step=0.1)
+    assert first["status"] == "running"
+    assert admin.migration_of(s2)["status"] == "queued"
+    assert admin.server(s2)["status"] == "MIGRATING"
+    # never both active at once
+    for _ in range(4000):
+        if admin.migration_of(s1)["status"] in FINAL:
+            break
+        active = [admin.migration_of(s)["status"] for s in (s1, s2)]
+        assert not all(st in ("preparing", "running") for st in active), active
+        ctl.advance(0.25)
+    ctl.settle()
+    for s in (s1, s2):
+        assert admin.migration_of(s)["status"] == "completed"
+        assert admin.server(s)["OS-EXT-SRV-ATTR:host"] == "compute2"
+
+
+def test_migrations_from_different_sources_run_in_parallel(admin, ctl):
+    (a,) = boot_on(admin, ctl, "compute1", n=1, prefix="a")
+    (b,) = boot_on(admin, ctl, "compute2", n=1, prefix="b")
+    assert admin.live_migrate(a, mv="2.80").status_code == 202
+    assert admin.live_migrate(b, mv="2.80").status_code == 202
+    run_until_status(admin, ctl, a, "running", step=0.1)
+    assert admin.migration_of(b)["status"] in ("preparing", "running")
+    ctl.settle()
+    assert admin.server(a)["OS-EXT-SRV-ATTR:host"] == "compute2"
+    assert admin.server(b)["OS-EXT-SRV-ATTR:host"] == "compute1"
+
+
+# -- deleting a server mid-move (nova bug 1848343) ------------------------------------------
+def test_delete_during_migration_leaks_nothing(admin, ctl, active_server):
+    sid, src = active_server
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    mig = run_until_status(admin, ctl, sid, "running", step=0.1)
+    assert admin.compute("DELETE", f"/servers/{sid}").status_code == 204
+    ctl.settle()
+    assert admin.allocations(sid) == {}
+    assert admin.allocations(mig["uuid"]) == {}
+    for rp in admin.providers().values():
+        assert all(v == 0 for v in admin.usages(rp["uuid"]).values()), rp["name"]
