@@ -1,0 +1,300 @@
+"""The one seam between LiveMigLibrary and the cloud: everything goes through openstacksdk.
+
+Keywords never import openstacksdk; they call this client, which returns the library's small
+models (`models.py`) and turns SDK failures into `CloudError` with the cloud's own message.
+Where openstacksdk has no method (multi-create with ``return_reservation_id``, Placement
+allocations and usages) the client uses the SDK's raw proxy calls, still authenticated and
+microversioned by the SDK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import openstack
+from openstack import exceptions as sdk_exc
+
+from .errors import CloudError
+from .models import ComputeService, Migration, ServerState
+
+CREATE_MICROVERSION = "2.37"  # first version with networks "none"/"auto"
+MIGRATIONS_MICROVERSION = "2.80"
+PLACEMENT_MICROVERSION = "1.28"
+
+
+def _message(exc: Exception) -> str:
+    details = getattr(exc, "details", None)
+    if details:
+        return str(details)
+    return str(getattr(exc, "message", None) or exc)
+
+
+@contextlib.contextmanager
+def cloud_call(action: str) -> Iterator[None]:
+    """Translate openstacksdk errors raised inside the block into `CloudError`."""
+    try:
+        yield
+    except sdk_exc.HttpException as exc:
+        raise CloudError(action, exc.status_code, _message(exc)) from exc
+    except sdk_exc.SDKException as exc:
+        raise CloudError(action, None, _message(exc)) from exc
+
+
+def _raise_for(response, action: str) -> None:
+    with cloud_call(action):
+        sdk_exc.raise_from_response(response)
+
+
+class CloudClient:
+    """Operations the keywords need, over one openstacksdk `Connection`."""
+
+    def __init__(self, connection: openstack.connection.Connection):
+        self.conn = connection
+
+    @classmethod
+    def from_cloud_name(cls, cloud: str, password: str | None = None) -> CloudClient:
+        kwargs: dict[str, Any] = {"cloud": cloud}
+        if password is not None:
+            kwargs["password"] = password
+        with cloud_call(f"connect to cloud '{cloud}'"):
+            return cls(openstack.connect(**kwargs))
+
+    @classmethod
+    def from_config(cls, config: dict) -> CloudClient:
+        with cloud_call("connect to the cloud"):
+            return cls(openstack.connect(**config))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+    # -- identity ---------------------------------------------------------------------------
+
+    def token(self) -> str:
+        with cloud_call("authenticate"):
+            return self.conn.session.get_token()
+
+    def endpoint(self, service_type: str) -> str:
+        with cloud_call(f"find the {service_type} endpoint"):
+            url = self.conn.endpoint_for(service_type)
+        if not url:
+            raise CloudError(f"find the {service_type} endpoint", None, "not in the catalog")
+        return url.rstrip("/")
+
+    # -- images, flavors, networks ------------------------------------------------------------
+
+    def find_image_id(self, name_or_id: str) -> str | None:
+        with cloud_call(f"find image '{name_or_id}'"):
+            image = self.conn.image.find_image(name_or_id, ignore_missing=True)
+        return image.id if image else None
+
+    def image_names(self) -> list[str]:
+        with cloud_call("list images"):
+            return sorted(i.name for i in self.conn.image.images() if i.name)
+
+    def find_flavor_id(self, name_or_id: str) -> str | None:
+        with cloud_call(f"find flavor '{name_or_id}'"):
+            flavor = self.conn.compute.find_flavor(name_or_id, ignore_missing=True)
+        return flavor.id if flavor else None
+
+    def flavor_names(self) -> list[str]:
+        with cloud_call("list flavors"):
+            return sorted(f.name for f in self.conn.compute.flavors() if f.name)
+
+    def find_network_id(self, name_or_id: str) -> str | None:
+        with cloud_call(f"find network '{name_or_id}'"):
+            network = self.conn.network.find_network(name_or_id, ignore_missing=True)
+        return network.id if network else None
+
+    # -- servers ----------------------------------------------------------------------------
+
+    def create_servers(
+        self, name: str, image_id: str, flavor_id: str, count: int, networks: Any
+    ) -> str:
+        """One multi-create request for exactly ``count`` servers; returns the reservation id."""
+        body = {
+            "server": {
+                "name": name,
+                "imageRef": image_id,
+                "flavorRef": flavor_id,
+                "min_count": count,
+                "max_count": count,
+                "return_reservation_id": True,
+                "networks": networks,
+            }
+        }
+        action = f"create {count} server(s) named '{name}'"
+        with cloud_call(action):
+            response = self.conn.compute.post(
+                "/servers", json=body, microversion=CREATE_MICROVERSION, raise_exc=False
+            )
+        _raise_for(response, action)
+        return response.json()["reservation_id"]
+
+    def servers_of_reservation(self, reservation_id: str) -> list[ServerState]:
+        with cloud_call(f"list servers of reservation {reservation_id}"):
+            servers = self.conn.compute.servers(
+                details=True, reservation_id=reservation_id, all_projects=True
+            )
+            return [self._state(s) for s in servers]
+
+    def server_state(self, server_id: str) -> ServerState | None:
+        """The server as the cloud sees it now, or None when it does not exist."""
+        with cloud_call(f"get server {server_id}"):
+            try:
+                server = self.conn.compute.get_server(server_id)
+            except sdk_exc.NotFoundException:
+                return None
+        return self._state(server)
+
+    def find_server_id(self, name_or_id: str) -> str | None:
+        with cloud_call(f"find server '{name_or_id}'"):
+            server = self.conn.compute.find_server(
+                name_or_id, ignore_missing=True, all_projects=True
+            )
+        return server.id if server else None
+
+    @staticmethod
+    def _state(server) -> ServerState:
+        fault = server.fault or None
+        if isinstance(fault, dict):
+            fault = fault.get("message") or str(fault)
+        return ServerState(
+            id=server.id,
+            name=server.name,
+            status=(server.status or "").upper(),
+            task_state=server.task_state,
+            vm_state=server.vm_state,
+            host=server.compute_host,
+            fault=fault,
+        )
+
+    def delete_server(self, server_id: str) -> None:
+        with cloud_call(f"delete server {server_id}"):
+            self.conn.compute.delete_server(server_id, ignore_missing=True)
+
+    def stop_server(self, server_id: str) -> None:
+        with cloud_call(f"stop server {server_id}"):
+            self.conn.compute.stop_server(server_id)
+
+    # -- live migration -----------------------------------------------------------------------
+
+    def live_migrate(self, server_id: str, host: str | None, block_migration: str | bool) -> None:
+        """``os-migrateLive`` as openstacksdk sends it (microversion 2.30, scheduler checks)."""
+        target = f"to {host}" if host else "to a scheduler-picked host"
+        with cloud_call(f"live-migrate server {server_id} {target}"):
+            self.conn.compute.live_migrate_server(
+                server_id, host=host, force=False, block_migration=block_migration
+            )
+
+    def migrations(self, server_id: str) -> list[Migration]:
+        """Every migration record of the server, oldest first."""
+        with cloud_call(f"list migrations of server {server_id}"):
+            records = [
+                self._migration(m) for m in self.conn.compute.migrations(server_id=server_id)
+            ]
+        return sorted(records, key=_migration_order)
+
+    def in_progress_migrations(self, server_id: str) -> list[Migration]:
+        with cloud_call(f"list in-progress migrations of server {server_id}"):
+            return [
+                self._migration(m, server_id)
+                for m in self.conn.compute.server_migrations(server_id)
+            ]
+
+    def abort_migration(self, server_id: str, migration_id: int | str) -> None:
+        with cloud_call(f"abort migration {migration_id} of server {server_id}"):
+            self.conn.compute.abort_server_migration(
+                str(migration_id), server_id, ignore_missing=False
+            )
+
+    def force_complete_migration(self, server_id: str, migration_id: int | str) -> None:
+        with cloud_call(f"force-complete migration {migration_id} of server {server_id}"):
+            self.conn.compute.force_complete_server_migration(str(migration_id), server_id)
+
+    @staticmethod
+    def _migration(record, server_id: str | None = None) -> Migration:
+        raw = record.to_dict(computed=False)
+        body_id = record._body.attributes.get("id", raw.get("id"))
+        return Migration(
+            id=body_id,
+            uuid=raw.get("uuid"),
+            server_id=raw.get("server_id") or raw.get("instance_uuid") or server_id or "",
+            status=(raw.get("status") or "").lower(),
+            migration_type=raw.get("migration_type") or "live-migration",
+            source=raw.get("source_compute"),
+            destination=raw.get("dest_compute"),
+            created_at=raw.get("created_at"),
+            raw=raw,
+        )
+
+    # -- hosts --------------------------------------------------------------------------------
+
+    def compute_services(self) -> list[ComputeService]:
+        with cloud_call("list compute services"):
+            services = list(self.conn.compute.services(binary="nova-compute"))
+        return sorted(
+            (
+                ComputeService(
+                    id=str(s.id),
+                    host=s.host,
+                    status=s.status,
+                    state=s.state,
+                    forced_down=bool(s.is_forced_down),
+                    disabled_reason=s.disabled_reason,
+                )
+                for s in services
+            ),
+            key=lambda s: s.host,
+        )
+
+    def update_service(self, service: ComputeService, **changes: Any) -> None:
+        with cloud_call(f"update the compute service of {service.host} with {changes}"):
+            self.conn.compute.update_service(service.id, **changes)
+
+    def hypervisor_names_by_host(self) -> dict[str, list[str]]:
+        with cloud_call("list hypervisors"):
+            hypervisors = list(self.conn.compute.hypervisors(details=True))
+        result: dict[str, list[str]] = {}
+        for hypervisor in hypervisors:
+            host = (hypervisor.service_details or {}).get("host") or hypervisor.name
+            result.setdefault(host, []).append(hypervisor.name)
+        return result
+
+    # -- placement ----------------------------------------------------------------------------
+
+    def resource_provider_names(self) -> dict[str, str]:
+        """Resource provider uuid -> name."""
+        with cloud_call("list resource providers"):
+            return {rp.id: rp.name for rp in self.conn.placement.resource_providers()}
+
+    def allocations(self, consumer: str) -> dict[str, dict[str, int]]:
+        """Resource provider uuid -> resources the consumer holds there (empty when none)."""
+        action = f"get the allocations of consumer {consumer}"
+        with cloud_call(action):
+            response = self.conn.placement.get(
+                f"/allocations/{consumer}", microversion=PLACEMENT_MICROVERSION, raise_exc=False
+            )
+        _raise_for(response, action)
+        allocations = response.json().get("allocations") or {}
+        return {rp: dict(a.get("resources") or {}) for rp, a in allocations.items()}
+
+    def usages(self, provider_uuid: str) -> dict[str, int]:
+        action = f"get the usages of resource provider {provider_uuid}"
+        with cloud_call(action):
+            response = self.conn.placement.get(
+                f"/resource_providers/{provider_uuid}/usages",
+                microversion=PLACEMENT_MICROVERSION,
+                raise_exc=False,
+            )
+        _raise_for(response, action)
+        return dict(response.json().get("usages") or {})
+
+
+def _migration_order(migration: Migration):
+    key = migration.id
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return (0, int(key), migration.created_at or "")
+    return (1, 0, migration.created_at or "")

@@ -1,0 +1,195 @@
+"""State shared by all keyword classes of one library instance."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from robot.api import logger
+from robot.api.types import Secret
+
+from .client import CloudClient
+from .clock import Clock, FakeCloudClock, RealClock
+from .enums import FakeClockMode
+from .errors import FakeCloudRequired, InvalidArgument, NotConfigured
+from .models import Server
+from .tracker import ResourceTracker
+from .waiting import seconds
+
+UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
+
+FAKE_DEFAULT_IMAGE = "cirros-0.6.2-x86_64-disk"
+FAKE_DEFAULT_FLAVOR = "m1.tiny"
+
+
+@dataclass
+class Settings:
+    cloud: str | None
+    member_cloud: str | None
+    password: Secret | None
+    timeout: timedelta
+    migration_timeout: timedelta
+    poll_interval: timedelta
+    computes: int
+    fake_clock: FakeClockMode
+    fake_speed: float
+    image: str | None
+    flavor: str | None
+    network: str
+    name_prefix: str
+
+
+class LibraryContext:
+    """Settings, the lazily opened cloud connection, the clock and the resource tracker."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.run_prefix = f"{settings.name_prefix}-{uuid.uuid4().hex[:8]}"
+        self.tracker = ResourceTracker()
+        self.fake = None
+        self.clock: Clock = RealClock()
+        self._admin: CloudClient | None = None
+        self._member: CloudClient | None = None
+        self._use_member = False
+        self.migration_baseline: dict[str, object] = {}
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @property
+    def uses_fake(self) -> bool:
+        return not self.settings.cloud
+
+    @property
+    def connected(self) -> bool:
+        return self._admin is not None
+
+    @property
+    def admin(self) -> CloudClient:
+        if self._admin is None:
+            self._admin = self._open_admin()
+        return self._admin
+
+    @property
+    def client(self) -> CloudClient:
+        """The client of the active user (admin unless switched to the member user)."""
+        admin = self.admin
+        if self._use_member:
+            if self._member is None:
+                self._member = self._open_member()
+            return self._member
+        return admin
+
+    def use_member(self, member: bool) -> None:
+        if member and not self.uses_fake and not self.settings.member_cloud:
+            raise NotConfigured(
+                "No member (non-admin) user is configured: import the library with "
+                "member_cloud=<clouds.yaml entry of a member user>."
+            )
+        self._use_member = member
+
+    def _open_admin(self) -> CloudClient:
+        settings = self.settings
+        if settings.cloud:
+            logger.info(f"Connecting to cloud '{settings.cloud}' from clouds.yaml.")
+            password = settings.password.value if settings.password else None
+            return CloudClient.from_cloud_name(settings.cloud, password)
+        from .fake import FakeCloud  # only imported when the embedded fake is wanted
+
+        self.fake = FakeCloud(
+            computes=settings.computes,
+            clock=settings.fake_clock.value,
+            speed=settings.fake_speed,
+        ).start()
+        logger.info(
+            f"Started the embedded fake cloud at {self.fake.endpoint} with "
+            f"{settings.computes} compute hosts ({settings.fake_clock.value} clock)."
+        )
+        if settings.fake_clock is FakeClockMode.MANUAL:
+            self.clock = FakeCloudClock(self.fake.control)
+        return CloudClient(self.fake.connect(admin=True))
+
+    def _open_member(self) -> CloudClient:
+        if self.fake is not None:
+            return CloudClient(self.fake.connect(admin=False))
+        return CloudClient.from_cloud_name(self.settings.member_cloud)
+
+    def fake_control(self, keyword: str):
+        if not self.uses_fake:
+            raise FakeCloudRequired(
+                f"'{keyword}' needs the embedded fake cloud but the library is connected to "
+                f"cloud '{self.settings.cloud}'; tag the test 'fake-only'."
+            )
+        self.admin  # noqa: B018 - starts the fake
+        return self.fake.control
+
+    def close(self) -> None:
+        for client in (self._member, self._admin):
+            if client is not None:
+                client.close()
+        self._member = self._admin = None
+        self._use_member = False
+        if self.fake is not None:
+            fake, self.fake = self.fake, None
+            fake.stop()
+            self.clock = RealClock()
+
+    # -- defaults and lookups -----------------------------------------------------------------
+
+    def timeout(self, value: timedelta | None) -> float:
+        return seconds(value if value is not None else self.settings.timeout)
+
+    def migration_timeout(self, value: timedelta | None) -> float:
+        return seconds(value if value is not None else self.settings.migration_timeout)
+
+    def poll_interval(self, value: timedelta | None) -> float:
+        interval = seconds(value if value is not None else self.settings.poll_interval)
+        if interval <= 0:
+            raise InvalidArgument("poll_interval", value, "a time greater than zero, e.g. 2s")
+        return interval
+
+    def default_image(self) -> str:
+        if self.settings.image:
+            return self.settings.image
+        if self.uses_fake:
+            return FAKE_DEFAULT_IMAGE
+        raise InvalidArgument(
+            "image", None, "an image name or id (no library default on a real cloud)"
+        )
+
+    def default_flavor(self) -> str:
+        if self.settings.flavor:
+            return self.settings.flavor
+        if self.uses_fake:
+            return FAKE_DEFAULT_FLAVOR
+        raise InvalidArgument(
+            "flavor", None, "a flavor name or id (no library default on a real cloud)"
+        )
+
+    def server_id(self, server: Server | str) -> str:
+        if isinstance(server, Server):
+            return server.id
+        text = str(server).strip()
+        if not text:
+            raise InvalidArgument(
+                "server", server, "a server returned by Create Servers, a name or an id"
+            )
+        if UUID_RE.match(text):
+            return text
+        found = self.admin.find_server_id(text)
+        if found is None:
+            raise InvalidArgument("server", server, "an existing server's name or id")
+        return found
+
+    def server_label(self, server: Server | str) -> str:
+        if isinstance(server, Server):
+            return f"Server {server.name}"
+        return f"Server {server}"
+
+
+def env_cloud() -> str | None:
+    return os.environ.get("OS_CLOUD") or None

@@ -1,0 +1,238 @@
+"""The cloud connection: credentials, raw REST access, users, and cleanup."""
+
+from __future__ import annotations
+
+import requests
+from robot.api import logger
+from robot.api.deco import keyword
+from robot.api.types import Secret
+from robot.libraries.BuiltIn import BuiltIn
+
+from ..errors import InvalidArgument, LiveMigError
+from .base import KeywordGroup
+
+
+class _MaskedToken(str):
+    """A token header value whose repr hides it, so request logs never show it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<secret>'"
+
+
+class _TokenAuth(requests.auth.AuthBase):
+    """Adds the current cloud token (refreshed by keystoneauth when needed) to each request."""
+
+    def __init__(self, client_getter):
+        self._client = client_getter
+
+    def __call__(self, request):
+        request.headers["X-Auth-Token"] = _MaskedToken(self._client().token())
+        return request
+
+    def __repr__(self) -> str:
+        return "<cloud token auth>"
+
+
+class ConnectionKeywords(KeywordGroup):
+    @keyword(tags=["connection"])
+    def get_cloud_token(self) -> Secret:
+        """Returns the token of the current user as a `Secret`; it is never logged.
+
+        Returns:
+            The Keystone token, `Secret` (the value is in its `value` attribute).
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Token
+            ${token} =    Get Cloud Token
+        ```
+        """
+        return Secret(self._ctx.client.token())
+
+    @keyword(tags=["connection"])
+    def get_cloud_endpoint(self, service_type: str = "compute") -> str:
+        """Returns the public endpoint URL of a service from the catalog of the current cloud.
+
+        Args:
+            service_type: `compute`, `placement`, `image` or `identity`.
+
+        Returns:
+            The URL, without a trailing slash.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Compute URL
+            ${url} =    Get Cloud Endpoint    compute
+        ```
+        """
+        if not service_type or not str(service_type).strip():
+            raise InvalidArgument("service_type", service_type, "e.g. compute or placement")
+        return self._ctx.client.endpoint(service_type.strip())
+
+    @keyword("Create Cloud REST Session", tags=["connection"])
+    def create_cloud_rest_session(self, alias: str, service_type: str = "compute") -> str:
+        """Creates a RequestsLibrary session to a service of the current cloud.
+
+        The session sends the current token in `X-Auth-Token` on every request; the token
+        is masked in RequestsLibrary's request log. Use it for calls openstacksdk cannot
+        make, e.g. `os-migrateLive` at compute microversion 2.34+ where pre-check failures
+        become asynchronous. RequestsLibrary must be imported in the suite.
+
+        Args:
+            alias: Session alias for RequestsLibrary keywords.
+            service_type: Catalog service type, `compute` by default.
+
+        Returns:
+            The session's base URL.
+
+        Example:
+
+        ```robotframework
+        *** Settings ***
+        Library    RequestsLibrary
+
+        *** Test Cases ***
+        Migrate Through REST
+            Create Cloud REST Session    nova
+            &{headers} =    Create Dictionary    OpenStack-API-Version=compute 2.34
+            &{body} =    Evaluate    {"os-migrateLive": {"host": None, "block_migration": "auto"}}
+            POST On Session    nova    /servers/${server.id}/action    json=${body}
+            ...    headers=${headers}    expected_status=202
+        ```
+        """
+        if not alias or not str(alias).strip():
+            raise InvalidArgument("alias", alias, "a non-empty session alias")
+        url = self.get_cloud_endpoint(service_type)
+        client = self._ctx.client
+        requests_library = BuiltIn().get_library_instance("RequestsLibrary")
+        requests_library.create_custom_session(
+            alias, url, auth=_TokenAuth(lambda: client), verify=True
+        )
+        return url
+
+    @keyword(tags=["connection"])
+    def use_member_user(self) -> None:
+        """Makes the following keywords act as the member (non-admin) user.
+
+        On the embedded fake cloud this is the `demo` user; on a real cloud it is the
+        `member_cloud` import argument. Host lookups, assertions and cleanup always use the
+        admin user. Undo with [Use Admin User].
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Members Cannot Live Migrate
+            Use Member User
+            ${server} =    Create Server
+        ```
+        """
+        self._ctx.use_member(True)
+
+    @keyword(tags=["connection"])
+    def use_admin_user(self) -> None:
+        """Makes the following keywords act as the admin user again (the default).
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Back To Admin
+            Use Admin User
+        ```
+        """
+        self._ctx.use_member(False)
+
+    @keyword(tags=["connection"])
+    def get_run_prefix(self) -> str:
+        """Returns the run-unique prefix of every name this library instance gives.
+
+        Returns:
+            E.g. `livemig-1a2b3c4d`.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Prefix
+            ${prefix} =    Get Run Prefix
+            Should Start With    ${server.name}    ${prefix}
+        ```
+        """
+        return self._ctx.run_prefix
+
+    @keyword(tags=["connection", "cleanup"])
+    def delete_created_resources(self) -> None:
+        """Deletes every server this library created and undoes its host changes.
+
+        Compute services get back the status and forced-down flag they had before this
+        library first changed them, hosts added to the fake cloud are removed and fake
+        durations are restored. Nothing the library did not create is touched. The same
+        cleanup runs automatically when the suite ends, also after failures; call this in a
+        test teardown to isolate tests from each other.
+
+        Example:
+
+        ```robotframework
+        *** Settings ***
+        Test Teardown    Delete Created Resources
+        ```
+        """
+        problems = self._cleanup()
+        if problems:
+            raise LiveMigError("Cleanup was incomplete: " + " ".join(problems))
+
+    def _cleanup(self) -> list[str]:
+        ctx = self._ctx
+        tracker = ctx.tracker
+        ctx.use_member(False)
+        problems: list[str] = []
+        if not ctx.connected or tracker.is_empty():
+            return problems
+        client = ctx.admin
+        servers = list(tracker.servers.values())
+        for server in servers:
+            try:
+                client.delete_server(server.id)
+            except LiveMigError as error:
+                problems.append(f"Deleting {server} failed: {error}")
+        if servers:
+            try:
+                self._wait_until_gone([s.id for s in servers])
+                for server in servers:
+                    tracker.forget_server(server.id)
+            except LiveMigError as error:
+                problems.append(str(error))
+        for host, original in list(tracker.services.items()):
+            try:
+                current = {s.host: s for s in client.compute_services()}.get(host)
+                if current is not None:
+                    changes = {}
+                    if current.status != original.status:
+                        changes["status"] = original.status
+                        if original.status == "disabled":
+                            changes["disabled_reason"] = original.disabled_reason
+                    if current.forced_down != original.forced_down:
+                        changes["forced_down"] = original.forced_down
+                    if changes:
+                        client.update_service(current, **changes)
+                del tracker.services[host]
+            except LiveMigError as error:
+                problems.append(f"Restoring the compute service of {host} failed: {error}")
+        if ctx.fake is not None:
+            control = ctx.fake.control
+            for host in list(tracker.fake_hosts):
+                control.remove_host(host)
+                tracker.fake_hosts.remove(host)
+            if tracker.fake_durations is not None:
+                control.set_durations(**tracker.fake_durations)
+                tracker.fake_durations = None
+        for problem in problems:
+            logger.warn(problem)
+        return problems

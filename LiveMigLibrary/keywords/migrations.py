@@ -1,0 +1,354 @@
+"""Live migration: start, follow, control, refuse, check."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ..enums import BlockMigration, MigrationStatus, Refusal
+from ..errors import CheckFailed, CloudError, UnexpectedState
+from ..models import Migration, Server
+from ..waiting import Waiter
+from .base import KeywordGroup
+
+
+class MigrationKeywords(KeywordGroup):
+    # -- starting -----------------------------------------------------------------------------
+
+    @keyword(tags=["migrations"])
+    def live_migrate_server(
+        self,
+        server: Server | str,
+        host: str | None = None,
+        block_migration: BlockMigration | bool | str = BlockMigration.AUTO,
+    ) -> None:
+        """Asks Nova to live-migrate the server to `host`, or to a host the scheduler picks.
+
+        The request goes through openstacksdk, which sends `os-migrateLive` at compute API
+        microversion 2.30: the scheduler still checks a named host (no `force`), and
+        pre-check failures (no valid host, ...) come back at once as errors. Use
+        [Live Migration Of Server Should Be Refused] when a refusal is expected, and
+        [Wait Until Migration Of Server Is] to follow the migration.
+
+        Args:
+            server: The server.
+            host: Destination compute host; omitted: the scheduler picks one.
+            block_migration: `auto` (default), `true` or `false`.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Move It
+            Live Migrate Server    ${server}    host=compute2    block_migration=auto
+            Wait Until Migration Of Server Is    ${server}    completed
+        ```
+        """
+        mode = BlockMigration.parse(block_migration)
+        ctx = self._ctx
+        if host is not None and str(host).strip() == "":
+            host = None
+        sid = ctx.server_id(server)
+        if host is not None:
+            self._service_of(host)
+        self._remember_baseline(sid)
+        target = host or "a scheduler-picked host"
+        logger.info(f"Live-migrating server {server} to {target} (block_migration {mode.value}).")
+        ctx.client.live_migrate(sid, host, mode.api_value)
+
+    @keyword(tags=["migrations"])
+    def watch_for_new_migration_of_server(self, server: Server | str) -> None:
+        """Makes the migration keywords ignore the server's existing migration records.
+
+        [Live Migrate Server] does this itself. Call it before starting a migration some
+        other way (e.g. a raw REST call with RequestsLibrary), so [Wait Until Migration Of
+        Server Is] cannot mistake an older record for the new one.
+
+        Args:
+            server: The server.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Raw REST Migration
+            Watch For New Migration Of Server    ${server}
+            POST On Session    compute    /servers/${server.id}/action    json=${body}
+            Wait Until Migration Of Server Is    ${server}    completed
+        ```
+        """
+        self._remember_baseline(self._ctx.server_id(server))
+
+    def _remember_baseline(self, server_id: str) -> None:
+        existing = self._ctx.admin.migrations(server_id)
+        self._ctx.migration_baseline[server_id] = {m.id for m in existing}
+
+    def _latest(self, server_id: str) -> Migration | None:
+        records = self._ctx.admin.migrations(server_id)
+        baseline = self._ctx.migration_baseline.get(server_id, set())
+        new = [m for m in records if m.id not in baseline]
+        return new[-1] if new else None
+
+    # -- following ----------------------------------------------------------------------------
+
+    @keyword(tags=["migrations"])
+    def get_migration_of_server(self, server: Server | str) -> Migration:
+        """Returns the server's latest migration record (`GET /os-migrations`).
+
+        Only records created since the last [Live Migrate Server] or
+        [Watch For New Migration Of Server] for this server count.
+
+        Args:
+            server: The server.
+
+        Returns:
+            The migration, with `id`, `uuid`, `status`, `type`, `source`, `destination`.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Record
+            ${migration} =    Get Migration Of Server    ${server}
+            Should Be Equal    ${migration.status}    completed
+        ```
+        """
+        migration = self._latest(self._ctx.server_id(server))
+        if migration is None:
+            raise CheckFailed(f"Server {server} has no new migration record.")
+        return migration
+
+    @keyword(tags=["migrations", "wait"])
+    def wait_until_migration_of_server_is(
+        self,
+        server: Server | str,
+        status: MigrationStatus | str,
+        timeout: timedelta | None = None,
+        poll_interval: timedelta | None = None,
+    ) -> Migration:
+        """Waits until the server's latest migration record has `status`.
+
+        Polls `GET /os-migrations?instance_uuid=...` and tolerates the short window before
+        Nova's conductor creates the record. Fails at once when the record ends in `error`,
+        `failed` or `cancelled`, or in any final status other than the expected one.
+
+        Args:
+            server: The server.
+            status: One of `accepted`, `queued`, `preparing`, `running`, `post-migrating`,
+                `completed`, `error`, `failed`, `cancelled`.
+            timeout: Default: the library's `migration_timeout`.
+            poll_interval: Default: the library's `poll_interval`.
+
+        Returns:
+            The migration record once it has the status.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Completed
+            Live Migrate Server    ${server}    host=${target}
+            ${migration} =    Wait Until Migration Of Server Is    ${server}    completed
+            ...    timeout=10 min    poll_interval=5s
+        ```
+        """
+        wanted = MigrationStatus.parse(status)
+        ctx = self._ctx
+        wait_timeout = ctx.migration_timeout(timeout)
+        interval = ctx.poll_interval(poll_interval)
+        sid = ctx.server_id(server)
+
+        def describe(migration: Migration | None) -> str:
+            if migration is None:
+                return "no migration record yet"
+            return f"migration {migration.id} {migration.status}"
+
+        def check(migration: Migration | None) -> None:
+            if migration is None or migration.status == wanted.value:
+                return
+            try:
+                current = MigrationStatus(migration.status)
+            except ValueError:
+                return
+            if current.is_final:
+                raise UnexpectedState(
+                    f"Migration {migration.id} of server {server} ended {current.value} "
+                    f"({migration.source} -> {migration.destination}), expected {wanted.value}."
+                )
+
+        result = Waiter(
+            ctx.clock, f"Migration of server {server}", wanted.value, wait_timeout, interval
+        ).wait(
+            lambda: self._latest(sid),
+            lambda m: m is not None and m.status == wanted.value,
+            describe,
+            check,
+        )
+        return result
+
+    @keyword(tags=["migrations", "assertions"])
+    def migration_of_server_should_have(
+        self,
+        server: Server | str,
+        type: str | None = None,  # noqa: A002 - reads as `type=live-migration` in Robot data
+        source: str | None = None,
+        destination: str | None = None,
+        status: MigrationStatus | str | None = None,
+    ) -> None:
+        """Fails unless the server's latest migration record has the given fields.
+
+        Only the fields given are checked; every mismatch is reported at once.
+
+        Args:
+            server: The server.
+            type: Expected `migration_type`, e.g. `live-migration`.
+            source: Expected `source_compute`.
+            destination: Expected `dest_compute`.
+            status: Expected status, e.g. `completed`.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Record Is Right
+            Migration Of Server Should Have    ${server}    type=live-migration
+            ...    source=compute1    destination=compute2    status=completed
+        ```
+        """
+        wanted_status = MigrationStatus.parse(status).value if status is not None else None
+        migration = self.get_migration_of_server(server)
+        checks = [
+            ("type", migration.migration_type, type),
+            ("source", migration.source, source),
+            ("destination", migration.destination, destination),
+            ("status", migration.status, wanted_status),
+        ]
+        problems = [
+            f"{name} {observed}, expected {expected}"
+            for name, observed, expected in checks
+            if expected is not None and observed != expected
+        ]
+        if problems:
+            raise CheckFailed(
+                f"Migration {migration.id} of server {server} has " + "; ".join(problems) + "."
+            )
+
+    # -- control ------------------------------------------------------------------------------
+
+    def _in_progress(self, server: Server | str) -> tuple[str, Migration]:
+        sid = self._ctx.server_id(server)
+        migrations = self._ctx.client.in_progress_migrations(sid)
+        if not migrations:
+            raise CheckFailed(f"Server {server} has no migration in progress.")
+        return sid, migrations[-1]
+
+    @keyword(tags=["migrations"])
+    def abort_migration_of_server(self, server: Server | str) -> None:
+        """Aborts the server's in-progress live migration.
+
+        Nova accepts this for a `running` migration, and from compute API 2.65 also for
+        `queued` or `preparing` ones. The migration ends `cancelled` and the server stays on
+        its source host.
+
+        Args:
+            server: The server.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Abort
+            Wait Until Migration Of Server Is    ${server}    running
+            Abort Migration Of Server    ${server}
+            Wait Until Migration Of Server Is    ${server}    cancelled
+        ```
+        """
+        sid, migration = self._in_progress(server)
+        logger.info(f"Aborting {migration}.")
+        self._ctx.client.abort_migration(sid, migration.id)
+
+    @keyword(tags=["migrations"])
+    def force_complete_migration_of_server(self, server: Server | str) -> None:
+        """Forces the server's `running` live migration to complete (pauses the guest).
+
+        Args:
+            server: The server.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Force Complete
+            Wait Until Migration Of Server Is    ${server}    running
+            Force Complete Migration Of Server    ${server}
+            Wait Until Migration Of Server Is    ${server}    completed
+        ```
+        """
+        sid, migration = self._in_progress(server)
+        logger.info(f"Force-completing {migration}.")
+        self._ctx.client.force_complete_migration(sid, migration.id)
+
+    # -- refusal ------------------------------------------------------------------------------
+
+    @keyword(tags=["migrations", "assertions"])
+    def live_migration_of_server_should_be_refused(
+        self,
+        server: Server | str,
+        reason: Refusal | str,
+        host: str | None = None,
+        block_migration: BlockMigration | bool | str = BlockMigration.AUTO,
+    ) -> str:
+        """Asks for a live migration and fails unless the cloud refuses it for `reason`.
+
+        The host is passed to Nova as given (an unknown host is a valid test input here).
+
+        Args:
+            server: The server.
+            reason: Expected refusal: `NoValidHost`, `HostNotFound` (alias `bad host`),
+                `BadRequest`, `Forbidden`, `NotFound` or `Conflict`.
+            host: Destination host; omitted: the scheduler picks one.
+            block_migration: `auto` (default), `true` or `false`.
+
+        Returns:
+            The cloud's error message.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Unknown Host
+            ${message} =    Live Migration Of Server Should Be Refused    ${server}
+            ...    HostNotFound    host=no-such-host
+            Should Contain    ${message}    no-such-host
+        ```
+        """
+        expected = Refusal.parse(reason)
+        mode = BlockMigration.parse(block_migration)
+        ctx = self._ctx
+        sid = ctx.server_id(server)
+        if host is not None and str(host).strip() == "":
+            host = None
+        target = f"to host {host}" if host else "to a scheduler-picked host"
+        self._remember_baseline(sid)
+        try:
+            ctx.client.live_migrate(sid, host, mode.api_value)
+        except CloudError as error:
+            message = error.cloud_message
+            pattern = expected.message_pattern
+            if error.status != expected.http_status or (
+                pattern and not re.search(pattern, message)
+            ):
+                raise CheckFailed(
+                    f"Live migration of server {server} {target} was refused with HTTP "
+                    f"{error.status}: {message}; expected {expected.value} "
+                    f"(HTTP {expected.http_status})."
+                ) from None
+            logger.info(f"Refused as expected ({expected.value}): {message}")
+            return message
+        raise CheckFailed(
+            f"Live migration of server {server} {target} was accepted, expected it refused "
+            f"with {expected.value} (HTTP {expected.http_status})."
+        )

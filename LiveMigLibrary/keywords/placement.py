@@ -1,0 +1,187 @@
+"""Placement allocations and usages, reported per compute host."""
+
+from __future__ import annotations
+
+from robot.api.deco import keyword
+
+from ..errors import CheckFailed, InvalidArgument
+from ..models import Migration, Server
+from .base import KeywordGroup
+
+
+class PlacementKeywords(KeywordGroup):
+    def _consumer_id(self, consumer: Server | Migration | str) -> str:
+        if isinstance(consumer, Server):
+            return consumer.id
+        if isinstance(consumer, Migration):
+            if not consumer.uuid:
+                raise InvalidArgument(
+                    "consumer", str(consumer), "a migration with a uuid (compute API 2.59+)"
+                )
+            return consumer.uuid
+        text = str(consumer).strip()
+        if not text:
+            raise InvalidArgument("consumer", consumer, "a server, a migration or a uuid")
+        return text
+
+    def _host_of_providers(self) -> dict[str, str]:
+        """Resource provider uuid -> compute host (via hypervisor node names)."""
+        client = self._ctx.admin
+        providers = client.resource_provider_names()
+        host_of_node = {
+            node: host
+            for host, nodes in client.hypervisor_names_by_host().items()
+            for node in nodes
+        }
+        return {uuid: host_of_node.get(name, name) for uuid, name in providers.items()}
+
+    @keyword(tags=["placement"])
+    def get_allocations_of_consumer(
+        self, consumer: Server | Migration | str
+    ) -> dict[str, dict[str, int]]:
+        """Returns what a Placement consumer holds, per compute host.
+
+        During a live migration the server (consumer = server uuid) holds the destination
+        and the migration (consumer = migration uuid) holds the source.
+
+        Args:
+            consumer: A server, a migration (from [Get Migration Of Server]) or a uuid.
+
+        Returns:
+            Dictionary host -> {resource class: amount}; empty when it holds nothing.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Where Are Resources
+            &{allocations} =    Get Allocations Of Consumer    ${server}
+            Dictionary Should Contain Key    ${allocations}    compute2
+        ```
+        """
+        consumer_id = self._consumer_id(consumer)
+        allocations = self._ctx.admin.allocations(consumer_id)
+        if not allocations:
+            return {}
+        hosts = self._host_of_providers()
+        return {hosts.get(rp, rp): resources for rp, resources in allocations.items()}
+
+    @keyword(tags=["placement", "assertions"])
+    def allocations_of_consumer_should_be_on_host(
+        self, consumer: Server | Migration | str, host: str
+    ) -> None:
+        """Fails unless the consumer holds resources on `host` and nowhere else.
+
+        Args:
+            consumer: A server, a migration or a consumer uuid.
+            host: The only compute host expected to carry its allocation.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Allocation Moved
+            Allocations Of Consumer Should Be On Host    ${server}    compute2
+        ```
+        """
+        allocations = self.get_allocations_of_consumer(consumer)
+        if set(allocations) != {host} or not allocations[host]:
+            observed = _describe(allocations)
+            raise CheckFailed(
+                f"Allocations of consumer {_label(consumer)} are {observed}, "
+                f"expected only on host {host}."
+            )
+
+    @keyword(tags=["placement", "assertions"])
+    def consumer_should_hold_no_allocations(self, consumer: Server | Migration | str) -> None:
+        """Fails if the consumer holds anything in Placement (e.g. a finished migration).
+
+        Args:
+            consumer: A server, a migration or a consumer uuid.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Nothing Leaked
+            ${migration} =    Get Migration Of Server    ${server}
+            Consumer Should Hold No Allocations    ${migration}
+        ```
+        """
+        allocations = self.get_allocations_of_consumer(consumer)
+        if allocations:
+            raise CheckFailed(
+                f"Consumer {_label(consumer)} holds {_describe(allocations)}, expected nothing."
+            )
+
+    @keyword(tags=["placement"])
+    def get_host_usage(self, host: str) -> dict[str, int]:
+        """Returns the Placement usage of the compute host's resource provider.
+
+        Args:
+            host: Compute host name.
+
+        Returns:
+            Dictionary resource class -> amount used, e.g. `{'VCPU': 2, 'MEMORY_MB': 1024}`.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Usage
+            &{usage} =    Get Host Usage    compute1
+            Should Be Equal As Integers    ${usage}[VCPU]    1
+        ```
+        """
+        self._service_of(host)
+        providers = [rp for rp, h in self._host_of_providers().items() if h == host]
+        if not providers:
+            raise CheckFailed(f"Host {host} has no resource provider in Placement.")
+        total: dict[str, int] = {}
+        for rp in providers:
+            for rc, amount in self._ctx.admin.usages(rp).items():
+                total[rc] = total.get(rc, 0) + int(amount)
+        return total
+
+    @keyword(tags=["placement", "assertions"])
+    def host_usage_should_be(self, host: str, **expected: int) -> None:
+        """Fails unless the host's Placement usage has the expected amounts.
+
+        Only the resource classes given are checked; a class absent from the usage counts as 0.
+
+        Args:
+            host: Compute host name.
+            **expected: Resource class = amount, e.g. `VCPU=1    MEMORY_MB=512`.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Host Is Empty
+            Host Usage Should Be    compute1    VCPU=0    MEMORY_MB=0    DISK_GB=0
+        ```
+        """
+        if not expected:
+            raise InvalidArgument("expected", "", "at least one RESOURCE_CLASS=amount")
+        wanted = {}
+        for rc, amount in expected.items():
+            try:
+                wanted[rc] = int(amount)
+            except (TypeError, ValueError):
+                raise InvalidArgument(rc, amount, "a whole number") from None
+        usage = self.get_host_usage(host)
+        observed = {rc: int(usage.get(rc, 0)) for rc in wanted}
+        if observed != wanted:
+            raise CheckFailed(f"Usage of host {host} is {observed}, expected {wanted}.")
+
+
+def _describe(allocations: dict) -> str:
+    if not allocations:
+        return "empty"
+    return "; ".join(f"{host}: {resources}" for host, resources in sorted(allocations.items()))
+
+
+def _label(consumer) -> str:
+    if isinstance(consumer, Migration):
+        return f"migration {consumer.uuid}"
+    return str(consumer)

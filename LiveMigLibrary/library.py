@@ -1,0 +1,188 @@
+"""The LiveMigLibrary class: import arguments, keyword classes, listener."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from robot.api import logger
+from robot.api.deco import library
+from robot.api.types import Secret
+
+from .context import LibraryContext, Settings, env_cloud
+from .enums import FakeClockMode
+from .errors import InvalidArgument
+from .keywords import (
+    ConnectionKeywords,
+    FakeCloudKeywords,
+    HostKeywords,
+    MigrationKeywords,
+    PlacementKeywords,
+    ServerKeywords,
+)
+
+__version__ = "0.1.0"
+
+
+@library(scope="SUITE", version=__version__, doc_format="MARKDOWN", auto_keywords=False)
+class LiveMigLibrary(
+    ConnectionKeywords,
+    ServerKeywords,
+    MigrationKeywords,
+    HostKeywords,
+    PlacementKeywords,
+    FakeCloudKeywords,
+):
+    """Keywords for acceptance-testing OpenStack live migration.
+
+    LiveMigLibrary creates servers, live-migrates them, follows the migration records,
+    controls migrations (abort, force-complete) and checks the outcome the way Nova's own
+    functional tests do: the migration record, the server's host and status, and the
+    Placement allocations of the server and of the migration.
+
+    ## Which cloud
+
+    - `Library    LiveMigLibrary` starts an **embedded fake cloud** (Keystone, Nova,
+      Placement, a little Glance over real HTTP on 127.0.0.1) with two compute hosts and
+      connects to it as admin. Waits advance its virtual clock instead of sleeping.
+    - `Library    LiveMigLibrary    cloud=NAME` (or the `OS_CLOUD` environment variable)
+      connects to a real cloud from `clouds.yaml` and never starts a fake.
+
+    The connection is opened by the first keyword that needs it. Every call goes through
+    openstacksdk; no keyword has a separate code path for the fake.
+
+    ## Names and cleanup
+
+    Every server name starts with a run-unique prefix ([Get Run Prefix]), so parallel runs
+    (pabot) never collide. Everything the library creates or changes is recorded and undone
+    when the suite ends, also after failures, and by [Delete Created Resources]. Nothing else
+    is touched.
+
+    ## Waiting
+
+    Wait keywords take `timeout` and `poll_interval` (Robot time strings such as `2 min` or
+    `5s`); the defaults come from the import arguments. They log one line per change of
+    state, not one per poll, fail fast when the goal can no longer be reached (server in
+    `ERROR`, migration `error`/`failed`/`cancelled`), and Robot's test timeouts interrupt
+    them.
+
+    ## Failures
+
+    Wrong arguments fail before the cloud is asked, naming the argument, the value and what
+    is allowed. Assertions fail with a sentence: subject, observed, expected.
+
+    ## Example
+
+    ```robotframework
+    *** Settings ***
+    Library    LiveMigLibrary
+
+    *** Test Cases ***
+    Live Migrate One Of Two Servers
+        @{servers} =    Create Servers    count=2
+        Wait Until Servers Are Active    @{servers}
+        ${source} =    Get Server Host    ${servers}[0]
+        ${target} =    Get Other Compute Host    ${servers}[0]
+        Live Migrate Server    ${servers}[0]    host=${target}
+        Wait Until Migration Of Server Is    ${servers}[0]    completed
+        Server Should Be On Host    ${servers}[0]    ${target}
+        Allocations Of Consumer Should Be On Host    ${servers}[0]    ${target}
+    ```
+    """
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(
+        self,
+        *,
+        cloud: str | None = None,
+        member_cloud: str | None = None,
+        password: Secret | None = None,
+        timeout: timedelta = timedelta(minutes=5),
+        migration_timeout: timedelta = timedelta(minutes=10),
+        poll_interval: timedelta = timedelta(seconds=2),
+        computes: int = 2,
+        fake_clock: FakeClockMode = FakeClockMode.MANUAL,
+        fake_speed: float = 10.0,
+        image: str | None = None,
+        flavor: str | None = None,
+        network: str = "none",
+        name_prefix: str = "livemig",
+    ):
+        """Configures the library; nothing is contacted until a keyword needs the cloud.
+
+        Args:
+            cloud: `clouds.yaml` entry of a real cloud (admin user). Empty: the `OS_CLOUD`
+                environment variable, and when that is unset too, the embedded fake cloud.
+            member_cloud: `clouds.yaml` entry of a member (non-admin) user of the same cloud,
+                for [Use Member User]. Not needed with the fake.
+            password: Password overriding the one of `cloud` in `clouds.yaml`, as a `Secret`.
+            timeout: Default timeout of server waits.
+            migration_timeout: Default timeout of migration waits.
+            poll_interval: Default time between polls.
+            computes: Number of compute hosts of the embedded fake cloud.
+            fake_clock: Clock of the embedded fake: `manual` (default), `scaled` or `real`.
+            fake_speed: Virtual seconds per real second with the `scaled` fake clock.
+            image: Default image name or id (fake default: `cirros-0.6.2-x86_64-disk`).
+            flavor: Default flavor name or id (fake default: `m1.tiny`).
+            network: Networks of created servers: `none` (default), `auto`, or a network
+                name or id.
+            name_prefix: Start of the run-unique name prefix.
+
+        Example:
+
+        ```robotframework
+        *** Settings ***
+        Library    LiveMigLibrary    cloud=devstack-admin    member_cloud=devstack
+        ...    image=cirros    flavor=m1.nano    migration_timeout=15 min
+        ```
+        """
+        cloud = (cloud or "").strip() or env_cloud()
+        if not isinstance(computes, int) or computes < 1:
+            raise InvalidArgument("computes", computes, "a whole number of at least 1")
+        if fake_speed <= 0:
+            raise InvalidArgument("fake_speed", fake_speed, "a number greater than 0")
+        for name, value in (
+            ("timeout", timeout),
+            ("migration_timeout", migration_timeout),
+            ("poll_interval", poll_interval),
+        ):
+            if value.total_seconds() <= 0:
+                raise InvalidArgument(name, value, "a time greater than zero, e.g. 30s")
+        if not name_prefix or not name_prefix.strip():
+            raise InvalidArgument("name_prefix", name_prefix, "a non-empty text")
+        if not network or not network.strip():
+            raise InvalidArgument("network", network, "none, auto or a network name or id")
+        settings = Settings(
+            cloud=cloud,
+            member_cloud=(member_cloud or "").strip() or None,
+            password=password,
+            timeout=timeout,
+            migration_timeout=migration_timeout,
+            poll_interval=poll_interval,
+            computes=computes,
+            fake_clock=fake_clock,
+            fake_speed=fake_speed,
+            image=(image or "").strip() or None,
+            flavor=(flavor or "").strip() or None,
+            network=network.strip(),
+            name_prefix=name_prefix.strip(),
+        )
+        self._ctx = LibraryContext(settings)
+        self.ROBOT_LIBRARY_LISTENER = self
+
+    # -- listener: cleanup when the suite ends (not keywords: auto_keywords is off) ---------
+
+    def end_suite(self, data, result) -> None:
+        try:
+            problems = self._cleanup()
+        except Exception as error:  # cleanup must never hide the suite's own result
+            logger.warn(f"LiveMigLibrary cleanup failed: {error}")
+            return
+        if problems:
+            logger.warn("LiveMigLibrary cleanup was incomplete.")
+
+    def close(self) -> None:
+        try:
+            self._cleanup()
+        finally:
+            self._ctx.close()

@@ -1,0 +1,80 @@
+"""Small value objects that keywords return to Robot Framework.
+
+They log as one short line (``name (id)``) instead of an SDK resource dump, and Robot data can
+read their fields as ``${server.id}``, ``${server.name}``, ``${migration.status}``...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server created or looked up by the library."""
+
+    id: str
+    name: str
+    reservation_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """One observation of a server."""
+
+    id: str
+    name: str
+    status: str
+    task_state: str | None
+    vm_state: str | None
+    host: str | None
+    fault: str | None = None
+
+    def describe(self) -> str:
+        task = self.task_state or "none"
+        where = f" on {self.host}" if self.host else ""
+        return f"{self.status} (task_state {task}){where}"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A Nova migration record (``os-migrations``)."""
+
+    id: int | str
+    uuid: str | None
+    server_id: str
+    status: str
+    migration_type: str | None
+    source: str | None
+    destination: str | None
+    created_at: str | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def type(self) -> str | None:
+        return self.migration_type
+
+    def __str__(self) -> str:
+        return (
+            f"migration {self.id} of server {self.server_id}: {self.migration_type} "
+            f"{self.source} -> {self.destination}, {self.status}"
+        )
+
+
+@dataclass(frozen=True)
+class ComputeService:
+    """A nova-compute service (one per compute host)."""
+
+    id: str
+    host: str
+    status: str
+    state: str
+    forced_down: bool
+    disabled_reason: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.status == "enabled" and self.state == "up" and not self.forced_down

@@ -1,0 +1,37 @@
+"""What this library instance created or changed, so it can be undone and nothing else is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models import ComputeService, Server
+
+
+@dataclass
+class ResourceTracker:
+    """Servers created, compute services changed, fake hosts added and fake durations set.
+
+    Cleanup only ever touches what is recorded here: servers by id, services back to the
+    state they had before this library first changed them.
+    """
+
+    servers: dict[str, Server] = field(default_factory=dict)
+    services: dict[str, ComputeService] = field(default_factory=dict)
+    fake_hosts: list[str] = field(default_factory=list)
+    fake_durations: dict | None = None
+
+    def add_servers(self, servers: list[Server]) -> None:
+        for server in servers:
+            self.servers[server.id] = server
+
+    def forget_server(self, server_id: str) -> None:
+        self.servers.pop(server_id, None)
+
+    def remember_service(self, service: ComputeService) -> None:
+        """Keep the state before the first change only."""
+        self.services.setdefault(service.host, service)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.servers or self.services or self.fake_hosts or self.fake_durations is not None
+        )
