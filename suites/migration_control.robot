@@ -1,0 +1,52 @@
+*** Settings ***
+Documentation    Controlling an in-progress live migration: abort and force-complete.
+...
+...              These tests need a migration that stays running long enough to act on
+...              it, which only the fake cloud's durations guarantee: they are fake-only.
+
+Resource         ../resources/livemig.resource
+
+Test Setup       Set Fake Cloud Durations    running=600
+Test Teardown    Delete Created Resources
+
+Test Tags        fake-only
+
+
+*** Test Cases ***
+Abort A Running Live Migration
+    [Documentation]    An abort must roll back: the record is `cancelled`, the server is
+    ...    ACTIVE on its source, the source alone carries its allocation again and the
+    ...    migration consumer holds nothing (no leak on the target).
+    ${server}    ${source} =    Create One Active Server    abort
+    ${target} =    Get Other Compute Host    ${server}
+    Start Live Migration    ${server}    ${target}    until=running
+    Abort Migration Of Server    ${server}
+    ${migration} =    Wait Until Migration Of Server Is    ${server}    cancelled
+    Wait Until Servers Are Active    ${server}
+    Server Should Be Untouched On Host    ${server}    ${source}
+    Consumer Should Hold No Allocations    ${migration}
+
+Abort A Queued Live Migration
+    [Documentation]    From microversion 2.65 a `queued` migration can be aborted too
+    ...    (openstacksdk sends 2.80): it ends `cancelled` without running, and the one
+    ...    ahead of it is not disturbed.
+    [Setup]    Set Fake Cloud Durations    running=60
+    ${source}    ${first}    ${second} =    Put Servers On One Host    2    name=abort-queued
+    ${target} =    Get Other Compute Host    ${first}
+    Start Live Migration    ${first}    ${target}    until=running
+    Start Live Migration    ${second}    ${target}    until=queued
+    Abort Migration Of Server    ${second}
+    Wait Until Migration Of Server Is    ${second}    cancelled
+    Wait Until Migration Of Server Is    ${first}    completed
+    Server Should Be Untouched On Host    ${second}    ${source}
+    Live Migration Should Have Moved Server    ${first}    ${source}    ${target}
+
+Force Complete A Running Live Migration
+    [Documentation]    Force-complete must finish a migration that would otherwise run on
+    ...    (600 s here) and leave the same proof as a normal completion.
+    ${server}    ${source} =    Create One Active Server    force
+    ${target} =    Get Other Compute Host    ${server}
+    Start Live Migration    ${server}    ${target}    until=running
+    Force Complete Migration Of Server    ${server}
+    Wait Until Migration Of Server Is    ${server}    completed    timeout=60s
+    Live Migration Should Have Moved Server    ${server}    ${source}    ${target}
