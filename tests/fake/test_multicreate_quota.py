@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import fake
+from .conftest import start_fake_cloud
 from .helpers import Api, nova_error
 
 
@@ -148,9 +148,9 @@ def test_quota_is_per_project(admin, member, ctl):
 # -- scheduler capacity: a deliberately small cloud -----------------------------------
 @pytest.fixture(scope="module")
 def small_cloud():
-    c = fake.FakeCloud(
+    c = start_fake_cloud(
         computes=2, clock="manual", host_vcpus=4, host_memory_mb=4096, host_disk_gb=40
-    ).start()
+    )
     try:
         yield c
     finally:
