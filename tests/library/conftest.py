@@ -1,0 +1,95 @@
+"""Fixtures for the library's unit tests: a library whose cloud client is a recording stub."""
+
+from __future__ import annotations
+
+import pytest
+
+from LiveMigLibrary import LiveMigLibrary
+from LiveMigLibrary.models import ComputeService, Migration, ServerState
+
+
+class StubClient:
+    """Stands in for `CloudClient`; records calls; unknown calls fail the test."""
+
+    def __init__(self):
+        self.calls: list[tuple] = []
+        self.services = [
+            ComputeService("s1", "compute1", "enabled", "up", False),
+            ComputeService("s2", "compute2", "enabled", "up", False),
+        ]
+        self.states: dict[str, ServerState] = {}
+        self.migration_records: dict[str, list[Migration]] = {}
+        self.flavors = {"m1.tiny": "f1"}
+        self.images = {"cirros": "i1"}
+
+    def _record(self, *call):
+        self.calls.append(call)
+
+    def compute_services(self):
+        self._record("compute_services")
+        return list(self.services)
+
+    def update_service(self, service, **changes):
+        self._record("update_service", service.host, changes)
+        for index, current in enumerate(self.services):
+            if current.host == service.host:
+                values = dict(current.__dict__)
+                if "status" in changes:
+                    values["status"] = changes["status"]
+                if "forced_down" in changes:
+                    values["forced_down"] = changes["forced_down"]
+                if "disabled_reason" in changes:
+                    values["disabled_reason"] = changes["disabled_reason"]
+                self.services[index] = ComputeService(**values)
+
+    def find_flavor_id(self, name):
+        self._record("find_flavor_id", name)
+        return self.flavors.get(name)
+
+    def flavor_names(self):
+        return sorted(self.flavors)
+
+    def find_image_id(self, name):
+        self._record("find_image_id", name)
+        return self.images.get(name)
+
+    def image_names(self):
+        return sorted(self.images)
+
+    def server_state(self, server_id):
+        self._record("server_state", server_id)
+        return self.states.get(server_id)
+
+    def delete_server(self, server_id):
+        self._record("delete_server", server_id)
+        self.states.pop(server_id, None)
+
+    def migrations(self, server_id):
+        self._record("migrations", server_id)
+        return list(self.migration_records.get(server_id, []))
+
+    def live_migrate(self, server_id, host, block_migration):
+        self._record("live_migrate", server_id, host, block_migration)
+
+    def close(self):
+        pass
+
+
+SERVER_ID = "11111111-2222-3333-4444-555555555555"
+
+
+@pytest.fixture
+def stub():
+    return StubClient()
+
+
+@pytest.fixture
+def lib(stub):
+    library = LiveMigLibrary(cloud="unit-test-cloud")
+    library._ctx._admin = stub
+    yield library
+    library._ctx._admin = None
+
+
+def active(server_id=SERVER_ID, host="compute1", status="ACTIVE", task=None, fault=None):
+    return ServerState(server_id, "srv", status, task, "active", host, fault)
