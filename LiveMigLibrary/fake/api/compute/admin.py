@@ -1,0 +1,374 @@
+"""Hosts and bookkeeping: os-services, os-hypervisors, availability zones, quotas,
+limits, flavors and instance actions."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from werkzeug.routing import Rule
+
+from ...config import DEFAULT_QUOTAS
+from ...exception import (
+    BadRequest, HypervisorNotFound, InstanceActionNotFound, NotFound, PolicyNotAuthorized,
+    ServiceNotFound,
+)
+from ..wsgi import ApiRequest, Reply
+from . import views
+from .common import boolean, invalid, no_extra_properties, require_admin
+
+
+def rules(p: str, svc) -> list[Rule]:
+    return [
+        Rule(p + "/os-services", endpoint=services, methods=["GET"]),
+        Rule(p + "/os-services/<service_id>", endpoint=update_service, methods=["PUT"]),
+        Rule(p + "/os-hypervisors", endpoint=hypervisors, methods=["GET"]),
+        Rule(p + "/os-hypervisors/detail", endpoint=hypervisors_detail, methods=["GET"]),
+        Rule(p + "/os-hypervisors/<hypervisor_id>", endpoint=hypervisor, methods=["GET"]),
+        Rule(p + "/os-hypervisors/<pattern>/search", endpoint=hypervisor_search,
+             methods=["GET"]),
+        Rule(p + "/os-hypervisors/<pattern>/servers", endpoint=hypervisor_servers,
+             methods=["GET"]),
+        Rule(p + "/os-availability-zone", endpoint=availability_zones, methods=["GET"]),
+        Rule(p + "/os-availability-zone/detail", endpoint=availability_zones_detail,
+             methods=["GET"]),
+        Rule(p + "/os-quota-sets/<project_id>", endpoint=quota_show, methods=["GET"]),
+        Rule(p + "/os-quota-sets/<project_id>/defaults", endpoint=quota_defaults,
+             methods=["GET"]),
+        Rule(p + "/os-quota-sets/<project_id>/detail", endpoint=quota_detail, methods=["GET"]),
+        Rule(p + "/os-quota-sets/<project_id>", endpoint=quota_update, methods=["PUT"]),
+        Rule(p + "/os-quota-sets/<project_id>", endpoint=quota_delete, methods=["DELETE"]),
+        Rule(p + "/limits", endpoint=limits, methods=["GET"]),
+        Rule(p + "/flavors", endpoint=flavors, methods=["GET"]),
+        Rule(p + "/flavors/detail", endpoint=flavors_detail, methods=["GET"]),
+        Rule(p + "/flavors/<flavor_id>", endpoint=flavor, methods=["GET"]),
+        Rule(p + "/flavors/<flavor_id>/os-extra_specs", endpoint=flavor_extra_specs,
+             methods=["GET"]),
+        Rule(p + "/servers/<server_id>/os-instance-actions", endpoint=instance_actions,
+             methods=["GET"]),
+        Rule(p + "/servers/<server_id>/os-instance-actions/<request_id>",
+             endpoint=instance_action, methods=["GET"]),
+    ]
+
+
+# -- os-services -----------------------------------------------------------------------
+
+
+def services(req: ApiRequest) -> Reply:
+    require_admin(req, "os_compute_api:os-services:list")
+    host, binary = req.args.get("host"), req.args.get("binary")
+    with req.cloud.lock:
+        out = [views.service(req, s) for s in req.cloud.store.services.values()
+               if (host is None or s.host == host) and (binary is None or s.binary == binary)]
+    return Reply(200, {"services": out})
+
+
+def _legacy_service_update(req: ApiRequest, action: str) -> Reply:
+    body = req.json()
+    keys = {"host", "binary"} | ({"disabled_reason"} if action == "disable-log-reason" else
+                                 {"forced_down"} if action == "force-down" else set())
+    no_extra_properties(body, keys)
+    host, binary = body.get("host"), body.get("binary")
+    if not host or not binary:
+        raise BadRequest("Invalid input for field/attribute host/binary.")
+    store = req.cloud.store
+    with req.cloud.lock:
+        svc = next((s for s in store.services.values()
+                    if s.host == host and s.binary == binary), None)
+        if svc is None:
+            raise NotFound(f"Service {binary} on host {host} not found.")
+        result = {"host": host, "binary": binary}
+        if action == "enable":
+            svc.status, svc.disabled_reason = "enabled", None
+        elif action in ("disable", "disable-log-reason"):
+            svc.status = "disabled"
+            svc.disabled_reason = body.get("disabled_reason")
+            if action == "disable-log-reason":
+                result["disabled_reason"] = svc.disabled_reason
+        elif action == "force-down":
+            svc.forced_down = boolean("forced_down", body.get("forced_down"))
+            result["forced_down"] = svc.forced_down
+            return Reply(200, {"service": result})
+        result["status"] = svc.status
+    return Reply(200, {"service": result})
+
+
+def update_service(req: ApiRequest, service_id: str) -> Reply:
+    require_admin(req, "os_compute_api:os-services:update")
+    if not req.mv("2.53"):
+        if service_id not in ("enable", "disable", "disable-log-reason", "force-down"):
+            raise NotFound(f"Unknown action {service_id}")
+        if service_id == "force-down" and not req.mv("2.11"):
+            raise NotFound("The resource could not be found.")
+        return _legacy_service_update(req, service_id)
+    body = req.json()
+    no_extra_properties(body, {"status", "disabled_reason", "forced_down"})
+    if not body:
+        raise BadRequest("No updates were requested. Fields 'status' or 'forced_down' should "
+                         "be specified.")
+    status = body.get("status")
+    if status is not None and status not in ("enabled", "disabled"):
+        raise invalid("status", status, f"{status!r} is not one of ['enabled', 'disabled']")
+    if "disabled_reason" in body and status != "disabled":
+        raise BadRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.")
+    with req.cloud.lock:
+        svc = req.cloud.store.service_by_uuid.get(service_id)
+        if svc is None:
+            raise ServiceNotFound(service_id=service_id)
+        if status == "enabled":
+            svc.status, svc.disabled_reason = "enabled", None
+        elif status == "disabled":
+            svc.status, svc.disabled_reason = "disabled", body.get("disabled_reason")
+        if "forced_down" in body:
+            if svc.binary != "nova-compute":
+                raise BadRequest("Updating a nova-compute service is only allowed.")
+            svc.forced_down = boolean("forced_down", body["forced_down"])
+        svc.updated_at = req.cloud.clock.now()
+        return Reply(200, {"service": views.service(req, svc)})
+
+
+# -- os-hypervisors ----------------------------------------------------------------------
+
+
+def _hypervisor_list(req: ApiRequest, detail: bool) -> Reply:
+    require_admin(req, "os_compute_api:os-hypervisors:list-detail" if detail else
+                  "os_compute_api:os-hypervisors:list")
+    pattern = req.args.get("hypervisor_hostname_pattern") if req.mv("2.53") else None
+    with_servers = req.mv("2.53") and boolean("with_servers",
+                                              req.args.get("with_servers", "false"))
+    with req.cloud.lock:
+        nodes = [n for n in req.cloud.store.nodes.values()
+                 if pattern is None or pattern in n.host]
+        if pattern is not None and not nodes:
+            raise HypervisorNotFound(hypervisor=pattern)
+        return Reply(200, {"hypervisors": [views.hypervisor(req, n, detail, with_servers)
+                                           for n in nodes]})
+
+
+def hypervisors(req: ApiRequest) -> Reply:
+    return _hypervisor_list(req, False)
+
+
+def hypervisors_detail(req: ApiRequest) -> Reply:
+    return _hypervisor_list(req, True)
+
+
+def hypervisor(req: ApiRequest, hypervisor_id: str) -> Reply:
+    require_admin(req, "os_compute_api:os-hypervisors:show")
+    store = req.cloud.store
+    with req.cloud.lock:
+        if req.mv("2.53"):
+            node = store.node_by_uuid.get(hypervisor_id)
+        else:
+            node = store.node_by_id.get(int(hypervisor_id)) if hypervisor_id.isdigit() else None
+        if node is None:
+            raise HypervisorNotFound(hypervisor=hypervisor_id)
+        return Reply(200, {"hypervisor": views.hypervisor(req, node, True, True)})
+
+
+def hypervisor_search(req: ApiRequest, pattern: str) -> Reply:
+    if req.mv("2.53"):
+        raise NotFound("The resource could not be found.")
+    require_admin(req, "os_compute_api:os-hypervisors:search")
+    with req.cloud.lock:
+        nodes = [n for n in req.cloud.store.nodes.values() if pattern in n.host]
+        if not nodes:
+            raise HypervisorNotFound(hypervisor=pattern)
+        return Reply(200, {"hypervisors": [views.hypervisor(req, n, False) for n in nodes]})
+
+
+def hypervisor_servers(req: ApiRequest, pattern: str) -> Reply:
+    if req.mv("2.53"):
+        raise NotFound("The resource could not be found.")
+    require_admin(req, "os_compute_api:os-hypervisors:servers")
+    with req.cloud.lock:
+        nodes = [n for n in req.cloud.store.nodes.values() if pattern in n.host]
+        if not nodes:
+            raise HypervisorNotFound(hypervisor=pattern)
+        out = []
+        for n in nodes:
+            v = views.hypervisor(req, n, False)
+            hosted = req.cloud.store.by_host.get(n.host, {})
+            if hosted:
+                v["servers"] = [{"uuid": u, "name": req.cloud.store.instances[u].instance_name}
+                                for u in hosted]
+            out.append(v)
+        return Reply(200, {"hypervisors": out})
+
+
+# -- availability zones -------------------------------------------------------------------
+
+
+def availability_zones(req: ApiRequest) -> Reply:
+    with req.cloud.lock:
+        zones = sorted({n.zone for n in req.cloud.store.nodes.values()})
+    return Reply(200, {"availabilityZoneInfo": [
+        {"zoneName": z, "zoneState": {"available": True}, "hosts": None} for z in zones]})
+
+
+def availability_zones_detail(req: ApiRequest) -> Reply:
+    require_admin(req, "os_compute_api:os-availability-zone:detail")
+    store = req.cloud.store
+    with req.cloud.lock:
+        zones: dict[str, dict] = {}
+        internal: dict = {}
+        for s in store.services.values():
+            up = req.cloud.computes.is_up(s.host) if s.binary == "nova-compute" else True
+            entry = {s.binary: {"active": s.status == "enabled", "available": up,
+                                "updated_at": views.iso_us(req, req.cloud.clock.now())}}
+            target = zones.setdefault(s.zone, {}) if s.binary == "nova-compute" else internal
+            target.setdefault(s.host, {}).update(entry)
+    info = [{"zoneName": z, "zoneState": {"available": True}, "hosts": hosts}
+            for z, hosts in sorted(zones.items())]
+    info.insert(0, {"zoneName": "internal", "zoneState": {"available": True},
+                    "hosts": internal})
+    return Reply(200, {"availabilityZoneInfo": info})
+
+
+# -- quotas and limits -------------------------------------------------------------------
+
+QUOTA_KEYS_2_57 = ("instances", "cores", "ram", "metadata_items", "key_pairs",
+                   "server_groups", "server_group_members")
+QUOTA_KEYS_LEGACY = QUOTA_KEYS_2_57 + ("injected_files", "injected_file_content_bytes",
+                                       "injected_file_path_bytes")
+
+
+def _quota_keys(req: ApiRequest):
+    return QUOTA_KEYS_2_57 if req.mv("2.57") else QUOTA_KEYS_LEGACY
+
+
+def _quota_target(req: ApiRequest, project_id: str) -> None:
+    if not req.ctx.is_admin and project_id != req.ctx.project_id:
+        raise PolicyNotAuthorized(action="os_compute_api:os-quota-sets:show")
+
+
+def quota_show(req: ApiRequest, project_id: str) -> Reply:
+    _quota_target(req, project_id)
+    with req.cloud.lock:
+        limits_ = req.cloud.compute_api.quota_limits(project_id)
+    return Reply(200, {"quota_set": {"id": project_id,
+                                     **{k: limits_[k] for k in _quota_keys(req)}}})
+
+
+def quota_defaults(req: ApiRequest, project_id: str) -> Reply:
+    return Reply(200, {"quota_set": {"id": project_id,
+                                     **{k: DEFAULT_QUOTAS[k] for k in _quota_keys(req)}}})
+
+
+def quota_detail(req: ApiRequest, project_id: str) -> Reply:
+    _quota_target(req, project_id)
+    with req.cloud.lock:
+        limits_ = req.cloud.compute_api.quota_limits(project_id)
+        used = req.cloud.compute_api.quota_usage(project_id)
+    return Reply(200, {"quota_set": {"id": project_id, **{
+        k: {"limit": limits_[k], "in_use": used.get(k, 0), "reserved": 0}
+        for k in _quota_keys(req)}}})
+
+
+def quota_update(req: ApiRequest, project_id: str) -> Reply:
+    require_admin(req, "os_compute_api:os-quota-sets:update")
+    body = req.json().get("quota_set")
+    if not isinstance(body, dict):
+        raise invalid("quota_set", body, "'quota_set' is a required property")
+    no_extra_properties(body, set(_quota_keys(req)) | {"force"})
+    updates = {}
+    for key, value in body.items():
+        if key == "force":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise invalid(key, value, f"{value!r} is not of type 'integer', 'string'")
+        try:
+            n = int(value)
+        except ValueError:
+            raise invalid(key, value, f"{value!r} does not match '^-?[0-9]+$'") from None
+        if n < -1:
+            raise invalid(key, value, f"{n} is less than the minimum of -1")
+        updates[key] = n
+    with req.cloud.lock:
+        req.cloud.store.quotas.setdefault(project_id, {}).update(updates)
+        limits_ = req.cloud.compute_api.quota_limits(project_id)
+    return Reply(200, {"quota_set": {k: limits_[k] for k in _quota_keys(req)}})
+
+
+def quota_delete(req: ApiRequest, project_id: str) -> Reply:
+    require_admin(req, "os_compute_api:os-quota-sets:delete")
+    with req.cloud.lock:
+        req.cloud.store.quotas.pop(project_id, None)
+    return Reply(202)
+
+
+def limits(req: ApiRequest) -> Reply:
+    project = req.ctx.project_id
+    if req.ctx.is_admin and req.args.get("tenant_id"):
+        project = req.args["tenant_id"]
+    with req.cloud.lock:
+        lim = req.cloud.compute_api.quota_limits(project)
+        used = req.cloud.compute_api.quota_usage(project)
+    absolute = {
+        "maxTotalInstances": lim["instances"], "maxTotalCores": lim["cores"],
+        "maxTotalRAMSize": lim["ram"], "maxServerMeta": lim["metadata_items"],
+        "maxTotalKeypairs": lim["key_pairs"], "maxServerGroups": lim["server_groups"],
+        "maxServerGroupMembers": lim["server_group_members"],
+        "totalInstancesUsed": used["instances"], "totalCoresUsed": used["cores"],
+        "totalRAMUsed": used["ram"], "totalServerGroupsUsed": 0,
+    }
+    if not req.mv("2.57"):
+        absolute.update({"maxPersonality": lim["injected_files"],
+                         "maxPersonalitySize": lim["injected_file_content_bytes"]})
+    return Reply(200, {"limits": {"rate": [], "absolute": absolute}})
+
+
+# -- flavors ------------------------------------------------------------------------------
+
+
+def _flavors(req: ApiRequest, detail: bool) -> Reply:
+    with req.cloud.lock:
+        items = sorted(req.cloud.store.flavors.values(), key=lambda f: f.id)
+    return Reply(200, {"flavors": [views.flavor(req, f, detail) for f in items]})
+
+
+def flavors(req: ApiRequest) -> Reply:
+    return _flavors(req, False)
+
+
+def flavors_detail(req: ApiRequest) -> Reply:
+    return _flavors(req, True)
+
+
+def flavor(req: ApiRequest, flavor_id: str) -> Reply:
+    f = req.cloud.store.flavors.get(flavor_id)
+    if f is None:
+        raise NotFound(f"Flavor {flavor_id} could not be found.")
+    return Reply(200, {"flavor": views.flavor(req, f)})
+
+
+def flavor_extra_specs(req: ApiRequest, flavor_id: str) -> Reply:
+    f = req.cloud.store.flavors.get(flavor_id)
+    if f is None:
+        raise NotFound(f"Flavor {flavor_id} could not be found.")
+    return Reply(200, {"extra_specs": dict(f.extra_specs)})
+
+
+# -- instance actions ---------------------------------------------------------------------
+
+
+def instance_actions(req: ApiRequest, server_id: str) -> Reply:
+    with req.cloud.lock:
+        inst = req.cloud.compute_api.get(req.ctx, server_id)
+        records = list(reversed(req.cloud.store.actions.get(inst.uuid, [])))
+        return Reply(200, {"instanceActions": [views.instance_action(req, a, False)
+                                               for a in records]})
+
+
+def instance_action(req: ApiRequest, server_id: str, request_id: str) -> Reply:
+    with req.cloud.lock:
+        inst = req.cloud.compute_api.get(req.ctx, server_id)
+        record = next((a for a in req.cloud.store.actions.get(inst.uuid, [])
+                       if a.request_id == request_id), None)
+        if record is None:
+            raise InstanceActionNotFound(request_id=request_id, instance_uuid=inst.uuid)
+        # os_compute_api:os-instance-actions:events is admin-only by default
+        return Reply(200, {"instanceAction": views.instance_action(req, record,
+                                                                   req.ctx.is_admin)})
+
+
+__all__ = ["rules", "fnmatch"]

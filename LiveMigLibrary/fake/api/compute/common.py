@@ -1,0 +1,67 @@
+"""Helpers shared by the compute handlers: policy, schema errors, lookups."""
+
+from __future__ import annotations
+
+from ...exception import BadRequest, PolicyNotAuthorized
+from ..wsgi import ApiRequest
+
+
+def require_admin(req: ApiRequest, rule: str) -> None:
+    """Nova's default policy for admin-only APIs (``PROJECT_ADMIN``/``ADMIN``)."""
+    if not req.ctx.is_admin:
+        raise PolicyNotAuthorized(action=rule)
+
+
+def invalid(field: str, value, reason: str) -> BadRequest:
+    return BadRequest(f"Invalid input for field/attribute {field}. Value: {value}. {reason}")
+
+
+def no_extra_properties(body: dict, allowed: set[str]) -> None:
+    extra = sorted(k for k in body if k not in allowed)
+    if extra:
+        quoted = ", ".join(repr(k) for k in extra)
+        verb = "were" if len(extra) > 1 else "was"
+        raise BadRequest(f"Invalid input for field/attribute {next(iter(body))}. Value: "
+                         f"{body}. Additional properties are not allowed ({quoted} {verb} "
+                         "unexpected)")
+
+
+def boolean(field: str, value, allow_auto: bool = False):
+    """parameter_types.boolean: true/false and their usual spellings."""
+    if allow_auto and value == "auto":
+        return "auto"
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        low = value.lower()
+        if low in ("true", "1", "on", "yes", "y", "t"):
+            return True
+        if low in ("false", "0", "off", "no", "n", "f"):
+            return False
+    allowed = "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', " \
+              "False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'" + \
+              (", 'auto']" if allow_auto else "]")
+    raise invalid(field, value, f"{value!r} is not one of {allowed}")
+
+
+def positive_int(field: str, value) -> int:
+    if isinstance(value, bool):
+        raise invalid(field, value, f"{value!r} is not of type 'integer', 'string'")
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        n = int(value)
+    else:
+        raise invalid(field, value, f"{value!r} does not match '^[0-9]*$'")
+    if n < 1:
+        raise invalid(field, value, f"{value} is less than the minimum of 1")
+    return n
+
+
+def action_body(req: ApiRequest, name: str) -> dict:
+    body = req.json()[name]
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise invalid(name, body, f"{body!r} is not of type 'object'")
+    return body

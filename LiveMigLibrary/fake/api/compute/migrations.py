@@ -1,0 +1,154 @@
+"""``/os-migrations`` and ``/servers/{id}/migrations`` (list, show, abort, force-complete)."""
+
+from __future__ import annotations
+
+from werkzeug.routing import Rule
+
+from ...exception import BadRequest, NotFound
+from ...objects import IN_PROGRESS_MIGRATION
+from ..wsgi import ApiRequest, Reply
+from . import views
+from .common import action_body, invalid, require_admin
+
+
+def rules(p: str, svc) -> list[Rule]:
+    return [
+        Rule(p + "/os-migrations", endpoint=os_migrations, methods=["GET"]),
+        Rule(p + "/servers/<server_id>/migrations", endpoint=server_migrations,
+             methods=["GET"]),
+        Rule(p + "/servers/<server_id>/migrations/<migration_id>", endpoint=server_migration,
+             methods=["GET"]),
+        Rule(p + "/servers/<server_id>/migrations/<migration_id>", endpoint=abort,
+             methods=["DELETE"]),
+        Rule(p + "/servers/<server_id>/migrations/<migration_id>/action",
+             endpoint=force_complete, methods=["POST"]),
+    ]
+
+
+def _need(req: ApiRequest, version: str) -> None:
+    if not req.mv(version):
+        raise NotFound("The resource could not be found.")
+
+
+def os_migrations(req: ApiRequest) -> Reply:
+    require_admin(req, "os_compute_api:os-migrations:index")
+    args = req.args
+    store = req.cloud.store
+    since = before = None
+    if req.mv("2.59") and args.get("changes-since"):
+        since = _parse_time(req, "changes-since", args["changes-since"])
+    if req.mv("2.66") and args.get("changes-before"):
+        before = _parse_time(req, "changes-before", args["changes-before"])
+    with req.cloud.lock:
+        if (iu := args.get("instance_uuid")) is not None:
+            migs = store.migrations_of(iu)
+        else:
+            migs = list(store.migrations.values())
+        out = []
+        for m in migs:
+            if (s := args.get("status")) and m.status != s:
+                continue
+            if (t := args.get("migration_type")) and req.mv("2.23") and m.migration_type != t:
+                continue
+            if (sc := args.get("source_compute")) and m.source_compute != sc:
+                continue
+            if (h := args.get("host")) and h not in (m.source_compute, m.dest_compute):
+                continue
+            if req.mv("2.80"):
+                if (u := args.get("user_id")) and m.user_id != u:
+                    continue
+                if (pj := args.get("project_id")) and m.project_id != pj:
+                    continue
+            if since is not None and m.updated_at < since:
+                continue
+            if before is not None and m.updated_at > before:
+                continue
+            out.append(m)
+        out.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        more = False
+        if req.mv("2.59"):
+            if (marker := args.get("marker")):
+                idx = next((i for i, m in enumerate(out) if m.uuid == marker), None)
+                if idx is None:
+                    raise BadRequest(f"Marker {marker} could not be found.")
+                out = out[idx + 1:]
+            if (limit := args.get("limit")) is not None:
+                try:
+                    n = int(limit)
+                except ValueError:
+                    raise invalid("limit", limit, "not an integer") from None
+                more = len(out) > n
+                out = out[:n]
+        body = {"migrations": [views.migration(req, m) for m in out]}
+        if more and out:
+            body["migrations_links"] = [{"rel": "next", "href": req.url(
+                f"/compute/v2.1/os-migrations?limit={args['limit']}&marker={out[-1].uuid}")}]
+        return Reply(200, body)
+
+
+def _parse_time(req: ApiRequest, name: str, text: str) -> float:
+    import datetime as dt
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(name, text, f"{text!r} is not a 'date-time'") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return req.cloud.clock.to_seconds(when)
+
+
+def _mid(migration_id: str) -> int:
+    try:
+        return int(migration_id)
+    except ValueError:
+        raise BadRequest(f"Invalid migration id {migration_id}") from None
+
+
+def server_migrations(req: ApiRequest, server_id: str) -> Reply:
+    _need(req, "2.23")
+    require_admin(req, "os_compute_api:servers:migrations:index")
+    with req.cloud.lock:
+        inst = req.cloud.compute_api.get(req.ctx, server_id)
+        migs = [m for m in req.cloud.store.migrations_of(inst.uuid)
+                if m.migration_type == "live-migration" and m.status in IN_PROGRESS_MIGRATION]
+        return Reply(200, {"migrations": [views.migration(req, m, server_scoped=True)
+                                          for m in migs]})
+
+
+def server_migration(req: ApiRequest, server_id: str, migration_id: str) -> Reply:
+    _need(req, "2.23")
+    require_admin(req, "os_compute_api:servers:migrations:show")
+    with req.cloud.lock:
+        inst = req.cloud.compute_api.get(req.ctx, server_id)
+        mid = _mid(migration_id)
+        m = req.cloud.store.migrations.get(mid)
+        if m is None or m.instance_uuid != inst.uuid:
+            raise NotFound(f"Migration {mid} could not be found for instance {inst.uuid}.")
+        if m.migration_type != "live-migration" or m.status not in IN_PROGRESS_MIGRATION:
+            raise NotFound(f"In-progress live migration {mid} is not found for server "
+                           f"{inst.uuid}.")
+        return Reply(200, {"migration": views.migration(req, m, server_scoped=True)})
+
+
+def abort(req: ApiRequest, server_id: str, migration_id: str) -> Reply:
+    _need(req, "2.24")
+    require_admin(req, "os_compute_api:servers:migrations:delete")
+    with req.cloud.lock:
+        api = req.cloud.compute_api
+        inst = api.get(req.ctx, server_id)
+        api.live_migrate_abort(req.ctx, inst, _mid(migration_id), allow_queued=req.mv("2.65"))
+    return Reply(202)
+
+
+def force_complete(req: ApiRequest, server_id: str, migration_id: str) -> Reply:
+    _need(req, "2.22")
+    body = req.json()
+    if list(body) != ["force_complete"]:
+        raise invalid("force_complete", body, "'force_complete' is a required property")
+    action_body(req, "force_complete")
+    require_admin(req, "os_compute_api:servers:migrations:force_complete")
+    with req.cloud.lock:
+        api = req.cloud.compute_api
+        inst = api.get(req.ctx, server_id)
+        api.live_migrate_force_complete(req.ctx, inst, _mid(migration_id))
+    return Reply(202)

@@ -1,0 +1,128 @@
+"""The control API over HTTP, under ``/control`` (no token: loopback test fixture)."""
+
+from __future__ import annotations
+
+from werkzeug.routing import Rule
+
+from ..exception import BadRequest, NotFound
+from .wsgi import ApiRequest, Reply, Service
+
+
+class ControlService(Service):
+    name = "control"
+    prefix = "/control"
+    needs_token = False
+
+    def __init__(self, control):
+        self.control = control
+
+    def rules(self):
+        p = self.prefix
+        return [
+            Rule(p + "/reset", endpoint=self.reset, methods=["POST"]),
+            Rule(p + "/clock", endpoint=self.clock, methods=["GET"]),
+            Rule(p + "/clock/advance", endpoint=self.advance, methods=["POST"]),
+            Rule(p + "/clock/settle", endpoint=self.settle, methods=["POST"]),
+            Rule(p + "/hosts", endpoint=self.hosts, methods=["GET"]),
+            Rule(p + "/hosts", endpoint=self.add_host, methods=["POST"]),
+            Rule(p + "/hosts/<name>", endpoint=self.remove_host, methods=["DELETE"]),
+            Rule(p + "/hosts/<name>/alive", endpoint=self.set_alive, methods=["PUT"]),
+            Rule(p + "/durations", endpoint=self.durations, methods=["GET"]),
+            Rule(p + "/durations", endpoint=self.set_durations, methods=["PUT"]),
+            Rule(p + "/faults", endpoint=self.faults, methods=["GET"]),
+            Rule(p + "/faults", endpoint=self.add_fault, methods=["POST"]),
+            Rule(p + "/faults", endpoint=self.clear_faults, methods=["DELETE"]),
+            Rule(p + "/faults/fired", endpoint=self.fired, methods=["GET"]),
+            Rule(p + "/faults/<int:rule_id>", endpoint=self.remove_fault, methods=["DELETE"]),
+            Rule(p + "/bugs", endpoint=self.bugs, methods=["GET"]),
+            Rule(p + "/bugs", endpoint=self.set_bugs, methods=["PUT"]),
+        ]
+
+    def error_body(self, req, code, message):
+        return {"error": {"code": code, "message": message}}
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            raise BadRequest(str(exc)) from None
+
+    def reset(self, req: ApiRequest) -> Reply:
+        self.control.reset()
+        return Reply(200, self.control.clock())
+
+    def clock(self, req: ApiRequest) -> Reply:
+        return Reply(200, self.control.clock())
+
+    def advance(self, req: ApiRequest) -> Reply:
+        seconds = req.json().get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise BadRequest(f"seconds must be a number, got {seconds!r}")
+        self._call(self.control.advance, seconds)
+        return Reply(200, self.control.clock())
+
+    def settle(self, req: ApiRequest) -> Reply:
+        body = req.json(required=False)
+        self._call(self.control.settle, body.get("max_seconds", 3600))
+        return Reply(200, self.control.clock())
+
+    def hosts(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"hosts": self.control.hosts()})
+
+    def add_host(self, req: ApiRequest) -> Reply:
+        return Reply(201, {"host": self._call(self.control.add_host, **req.json())})
+
+    def remove_host(self, req: ApiRequest, name: str) -> Reply:
+        try:
+            self.control.remove_host(name)
+        except ValueError as exc:
+            raise (NotFound if "no compute host" in str(exc) else BadRequest)(str(exc)) \
+                from None
+        return Reply(204)
+
+    def set_alive(self, req: ApiRequest, name: str) -> Reply:
+        alive = req.json().get("alive")
+        if not isinstance(alive, bool):
+            raise BadRequest(f"alive must be true or false, got {alive!r}")
+        try:
+            self.control.set_host_alive(name, alive)
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+        return Reply(200, {"hosts": self.control.hosts()})
+
+    def durations(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"durations": self.control.durations()})
+
+    def set_durations(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"durations": self._call(self.control.set_durations, **req.json())})
+
+    def faults(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"faults": self.control.faults()})
+
+    def add_fault(self, req: ApiRequest) -> Reply:
+        body = dict(req.json())
+        point, kind = body.pop("point", None), body.pop("kind", None)
+        return Reply(201, {"fault": self._call(self.control.add_fault, point, kind, **body)})
+
+    def clear_faults(self, req: ApiRequest) -> Reply:
+        self.control.clear_faults()
+        return Reply(204)
+
+    def fired(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"fired": self.control.fired_faults()})
+
+    def remove_fault(self, req: ApiRequest, rule_id: int) -> Reply:
+        try:
+            self.control.remove_fault(rule_id)
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+        return Reply(204)
+
+    def bugs(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"emulated": self.control.emulated_bugs(),
+                           "known": self.control.known_bugs()})
+
+    def set_bugs(self, req: ApiRequest) -> Reply:
+        bugs = req.json().get("emulated", [])
+        return Reply(200, {"emulated": self._call(self.control.emulate_bugs, bugs),
+                           "known": self.control.known_bugs()})

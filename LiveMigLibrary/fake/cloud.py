@@ -1,0 +1,82 @@
+"""One fake cloud's backend: the store and every service wired around it.
+
+The transports (``fake/api``: HTTP) and the control API only talk to this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from .bugs import Bugs
+from .clock import Clock, ClockMode
+from .compute_api import ComputeAPI
+from .computes import ComputeHosts
+from .conductor import Conductor
+from .config import Durations
+from .faults import Faults
+from .identity import Identity
+from .instance_actions import InstanceActions
+from .objects import Flavor, Image
+from .scheduler import Scheduler
+from .store import Store
+
+FLAVORS = (  # id, name, vcpus, ram, disk
+    ("1", "m1.tiny", 1, 512, 1),
+    ("2", "m1.small", 1, 2048, 20),
+    ("3", "m1.medium", 2, 4096, 40),
+    ("4", "m1.large", 4, 8192, 80),
+)
+IMAGE_ID = "6ea41bd8-5a8a-4a9b-8b3c-0c33b1e0c7a1"
+IMAGE_NAME = "cirros-0.6.2-x86_64-disk"
+
+
+class Cloud:
+    def __init__(self, *, computes: int = 2, clock: str | ClockMode = ClockMode.MANUAL,
+                 speed: float = 10.0, durations: dict | None = None, emulate_bugs=(),
+                 host_vcpus: int = 16, host_memory_mb: int = 32768, host_disk_gb: int = 500,
+                 host_prefix: str = "compute", admin_password: str | None = None,
+                 member_password: str | None = None):
+        if not isinstance(computes, int) or isinstance(computes, bool) or computes < 0:
+            raise ValueError(f"computes must be a whole number of hosts (0 or more), "
+                             f"got {computes!r}")
+        self.lock = threading.RLock()
+        self.clock = Clock(self.lock, clock, speed)
+        self.store = Store(self.clock, self.lock)
+        self.identity = Identity(admin_password, member_password)
+        self.durations = Durations()
+        if durations:
+            self.durations.update(**durations)
+        self.bugs = Bugs(emulate_bugs)
+        self.faults = Faults(self.clock)
+        self.actions = InstanceActions(self.store)
+        self.computes = ComputeHosts(self.store, self.durations, self.actions, self.faults,
+                                     self.bugs)
+        self.scheduler = Scheduler(self.store, self.computes, self.bugs)
+        self.conductor = Conductor(self.store, self.scheduler, self.computes, self.actions,
+                                   self.faults, self.bugs)
+        self.compute_api = ComputeAPI(self.store, self.conductor, self.computes, self.actions,
+                                      self.durations, self.faults, self.bugs)
+        self.initial_hosts = dict(count=computes, vcpus=host_vcpus, memory_mb=host_memory_mb,
+                                  disk_gb=host_disk_gb, prefix=host_prefix)
+        self.seed()
+
+    def seed(self) -> None:
+        """The initial state: flavors, one image, the compute hosts."""
+        with self.lock:
+            self.store.reset()
+            self.faults.clear()
+            self.faults.bind(self.store.instances)
+            for fid, name, vcpus, ram, disk in FLAVORS:
+                self.store.flavors[fid] = Flavor(fid, name, vcpus, ram, disk)
+            created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self.store.images[IMAGE_ID] = Image(IMAGE_ID, IMAGE_NAME, created)
+            h = self.initial_hosts
+            for i in range(1, h["count"] + 1):
+                self.computes.add_host(f"{h['prefix']}{i}", vcpus=h["vcpus"],
+                                       memory_mb=h["memory_mb"], disk_gb=h["disk_gb"])
+
+    def reset(self) -> None:
+        with self.lock:
+            self.clock.reset()
+            self.seed()

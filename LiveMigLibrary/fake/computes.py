@@ -1,0 +1,301 @@
+"""nova-compute on every host: builds, live-migration state machines, service liveness.
+
+One :class:`ComputeNode` record per host holds that host's state; this module
+is the manager that moves it, the way ``nova/compute/manager.py`` does:
+``build_and_run_instance``, ``live_migration`` (queue behind
+``max_concurrent_live_migrations``), ``_do_live_migration`` (preparing ->
+running), ``_post_live_migration`` and ``_rollback_live_migration``, abort and
+force-complete. Each phase is an event on the clock.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .config import SERVICE_DOWN_TIME, Durations
+from .exception import MigrationError
+from .instance_actions import InstanceActions
+from .objects import (
+    ACTIVE, ERROR, PAUSED, PAUSED_POWER, RUNNING, ComputeNode, Instance, Migration, Service,
+)
+from .placement import Inventory
+from .store import Store, new_uuid
+
+
+class ComputeHosts:
+    def __init__(self, store: Store, durations: Durations, actions: InstanceActions,
+                 faults, bugs):
+        self.store = store
+        self.clock = store.clock
+        self.durations = durations
+        self.actions = actions
+        self.faults = faults
+        self.bugs = bugs
+
+    # -- hosts and services ---------------------------------------------------
+
+    def add_host(self, name: str, vcpus: int = 16, memory_mb: int = 32768, disk_gb: int = 500,
+                 zone: str = "nova", max_concurrent_live_migrations: int = 1,
+                 cpu_allocation_ratio: float = 1.0, ram_allocation_ratio: float = 1.0,
+                 disk_allocation_ratio: float = 1.0) -> ComputeNode:
+        store = self.store
+        if name in store.nodes:
+            raise ValueError(f"a compute host named {name!r} already exists")
+        for arg, value in (("vcpus", vcpus), ("memory_mb", memory_mb), ("disk_gb", disk_gb),
+                           ("max_concurrent_live_migrations", max_concurrent_live_migrations)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{arg} must be a positive whole number, got {value!r}")
+        now = self.clock.now()
+        service = Service(id=store.next_id("service"), uuid=new_uuid(), binary="nova-compute",
+                          host=name, zone=zone, last_seen=now, updated_at=now, created_at=now)
+        node_id = store.next_id("node")
+        node = ComputeNode(host=name, id=node_id, uuid=new_uuid(), service_id=service.id,
+                           host_ip=str(ipaddress.IPv4Address("192.0.2.0") + node_id % 65000),
+                           zone=zone, max_concurrent_live_migrations=max_concurrent_live_migrations)
+        store.add_node(node, service)
+        store.placement.create_provider(node.uuid, name, {
+            "VCPU": Inventory(vcpus, max_unit=vcpus, allocation_ratio=cpu_allocation_ratio),
+            "MEMORY_MB": Inventory(memory_mb, max_unit=memory_mb,
+                                   allocation_ratio=ram_allocation_ratio),
+            "DISK_GB": Inventory(disk_gb, max_unit=disk_gb, allocation_ratio=disk_allocation_ratio),
+        })
+        return node
+
+    def remove_host(self, name: str) -> None:
+        store = self.store
+        node = store.nodes.get(name)
+        if node is None:
+            raise KeyError(name)
+        if store.by_host.get(name):
+            raise ValueError(f"compute host {name!r} still has servers; delete or move them first")
+        store.placement.delete_provider(node.uuid)
+        store.remove_node(name)
+
+    def is_up(self, host: str) -> bool:
+        """servicegroup is_up: not forced down, and heard from within service_down_time."""
+        service = self.store.compute_service(host)
+        if service is None or service.forced_down:
+            return False
+        if service.alive:
+            return True
+        return self.clock.now() - service.last_seen <= SERVICE_DOWN_TIME
+
+    def set_alive(self, host: str, alive: bool) -> None:
+        """Start or stop the host's heartbeat (a compute process dying or coming back)."""
+        service = self.store.compute_service(host)
+        if service is None:
+            raise KeyError(host)
+        if service.alive and not alive:
+            service.last_seen = self.clock.now()
+        service.alive = alive
+        if alive:
+            service.last_seen = self.clock.now()
+            self._start_queued(self.store.nodes[host])
+
+    # -- builds ---------------------------------------------------------------
+
+    def build_and_run_instance(self, inst: Instance, node: ComputeNode, action) -> None:
+        inst.task_state = "spawning"
+        inst.updated_at = self.clock.now()
+        ev = self.actions.event_start(action, "compute_build_and_run_instance", node.host)
+        delay = self.durations.build
+        rule = self.faults.match("build", instance=inst, host=node.host)
+        if rule is not None and rule.kind == "slow":
+            delay += rule.seconds
+        inst.pending = self.clock.schedule(delay, self._spawned, inst, node, action, ev, rule,
+                                           name="build")
+
+    def _spawned(self, inst: Instance, node: ComputeNode, action, ev, rule) -> None:
+        inst.pending = None
+        now = self.clock.now()
+        if rule is not None and rule.kind == "error":
+            # BuildAbortException: allocation deleted, host and node nulled out
+            self.store.placement.delete(inst.uuid)
+            self.store.set_host(inst, None)
+            inst.vm_state, inst.task_state, inst.power_state = ERROR, None, 0
+            inst.fault = {"code": 500, "message": rule.message or
+                          "Build of instance %s aborted: Failure prepping block device." % inst.uuid,
+                          "created": now}
+            self.actions.event_finish(action, ev, rule.message or "BuildAbortException")
+        else:
+            inst.vm_state, inst.task_state, inst.power_state = ACTIVE, None, RUNNING
+            inst.launched_at = now
+            self.actions.event_finish(action, ev)
+        inst.updated_at = now
+
+    # -- live migration: the source compute -----------------------------------
+
+    def live_migration(self, mig: Migration, action) -> None:
+        """``ComputeManager.live_migration``: queue behind the host's migration slots."""
+        if self._finished(mig):
+            return
+        self._set_status(mig, "queued")
+        node = self.store.nodes[mig.source_compute]
+        node.migration_queue.append(mig.id)
+        self._start_queued(node)
+
+    def _start_queued(self, node: ComputeNode) -> None:
+        if not self.is_up(node.host) or not self.store.compute_service(node.host).alive:
+            return  # a dead compute runs nothing
+        while node.migration_queue and \
+                len(node.active_migrations) < node.max_concurrent_live_migrations:
+            mig = self.store.migrations[node.migration_queue.pop(0)]
+            if self._finished(mig):
+                continue
+            node.active_migrations.add(mig.id)
+            self._do_live_migration(mig)
+
+    def _do_live_migration(self, mig: Migration) -> None:
+        self._set_status(mig, "preparing")
+        action = self.actions.latest(mig.instance_uuid, "live-migration")
+        ev = self.actions.event_start(action, "compute_live_migration", mig.source_compute)
+        mig.event = self.clock.schedule(self.durations.preparing, self._pre_live_migration_done,
+                                        mig, action, ev, name="pre_live_migration")
+
+    def _pre_live_migration_done(self, mig: Migration, action, ev) -> None:
+        pre = self.actions.event_start(action, "compute_pre_live_migration", mig.dest_compute)
+        error = None
+        dest_service = self.store.compute_service(mig.dest_compute)
+        if dest_service is None or not dest_service.alive:
+            error = MigrationError(reason=f"Timed out waiting for a reply from "
+                                          f"{mig.dest_compute} (pre_live_migration)")
+        rule = self.faults.match("pre_live_migration", migration=mig, host=mig.dest_compute)
+        if rule is not None:
+            error = MigrationError(reason=rule.message or "pre_live_migration failed")
+        if error is not None:
+            self.actions.event_finish(action, pre, error)
+            self.actions.event_finish(action, ev, error)
+            self._rollback_live_migration(mig, "error")
+            return
+        self.actions.event_finish(action, pre)
+        self._set_status(mig, "running")
+        mig.memory_total = mig.memory_remaining = self._instance(mig).flavor.ram * 1024 * 1024
+        mig.memory_processed = 0
+        rule = self.faults.match("live_migration", migration=mig, host=mig.source_compute)
+        delay = self.durations.running
+        if rule is not None and rule.kind == "hang":
+            mig.event = None  # waits for abort or force-complete, like FakeLiveMigrateDriver
+            return
+        if rule is not None and rule.kind == "slow":
+            delay += rule.seconds
+        if rule is not None and rule.kind == "error":
+            mig.event = self.clock.schedule(delay / 2, self._driver_failed, mig, action, ev,
+                                            rule.message, name="live_migration_failed")
+            return
+        mig.event = self.clock.schedule(delay, self._post_live_migration, mig, action, ev,
+                                        name="post_live_migration")
+
+    def _driver_failed(self, mig: Migration, action, ev, message: str | None) -> None:
+        self.actions.event_finish(action, ev, MigrationError(
+            reason=message or "Live Migration failure: operation failed: job aborted"))
+        self._rollback_live_migration(mig, "failed")
+
+    def _post_live_migration(self, mig: Migration, action, ev) -> None:
+        """Migration done: the instance is on the destination, the source is released."""
+        mig.event = None
+        inst = self._instance(mig)
+        post = self.actions.event_start(action, "compute_post_live_migration_at_destination",
+                                        mig.dest_compute)
+        if not self.bugs.active("completed-on-source"):
+            self.store.set_host(inst, mig.dest_compute)
+        inst.task_state = None
+        inst.updated_at = self.clock.now()
+        mig.memory_processed, mig.memory_remaining = mig.memory_total, 0
+        if not self.bugs.active("migration-allocation-leak"):
+            self.store.placement.delete(mig.uuid)
+        self.actions.event_finish(action, post)
+        self.actions.event_finish(action, ev)
+        self._set_status(mig, "completed")
+        self._release_slot(mig)
+
+    def _rollback_live_migration(self, mig: Migration, status: str) -> None:
+        """Back to the source: destination claim dropped, source allocation to the server."""
+        mig.event = None
+        inst = self.store.instances.get(mig.instance_uuid)
+        placement = self.store.placement
+        if inst is not None:
+            held = placement.get(mig.uuid)
+            if held:
+                placement.put(inst.uuid, held, inst.project_id, inst.user_id)
+                placement.delete(mig.uuid)
+            else:
+                placement.delete(inst.uuid)
+            inst.task_state = None
+            inst.vm_state = mig.vm_state_before
+            inst.updated_at = self.clock.now()
+        else:
+            placement.delete(mig.uuid)
+        self._set_status(mig, status)
+        self._release_slot(mig)
+
+    def _release_slot(self, mig: Migration) -> None:
+        node = self.store.nodes.get(mig.source_compute)
+        if node is None:
+            return
+        node.active_migrations.discard(mig.id)
+        if mig.id in node.migration_queue:
+            node.migration_queue.remove(mig.id)
+        if self.bugs.active("queued-stuck-after-abort") and mig.status == "cancelled":
+            return
+        self._start_queued(node)
+
+    # -- abort / force complete ------------------------------------------------
+
+    def live_migration_abort(self, mig: Migration) -> None:
+        action = self.actions.latest(mig.instance_uuid, "live_migration_cancel")
+        ev = self.actions.event_start(action, "compute_live_migration_abort", mig.source_compute)
+        if mig.status == "queued":
+            self._rollback_live_migration(mig, "cancelled")
+        else:
+            if mig.event is not None:
+                mig.event.cancel()
+            mig.event = self.clock.schedule(self.durations.abort, self._rollback_live_migration,
+                                            mig, "cancelled", name="live_migration_abort")
+        self.actions.event_finish(action, ev)
+
+    def live_migration_force_complete(self, mig: Migration) -> None:
+        action = self.actions.latest(mig.instance_uuid, "live_migration_force_complete")
+        self.actions.event(action, "compute_live_migration_force_complete", mig.source_compute)
+        mig.force_complete = True
+        if mig.event is not None:
+            mig.event.cancel()
+        lm_action = self.actions.latest(mig.instance_uuid, "live-migration")
+        lm_ev = next((e for e in reversed(lm_action.events)
+                      if e.event == "compute_live_migration"), None) if lm_action else None
+        mig.event = self.clock.schedule(self.durations.force_complete, self._post_live_migration,
+                                        mig, lm_action, lm_ev, name="force_complete")
+
+    # -- helpers -------------------------------------------------------------
+
+    def _instance(self, mig: Migration) -> Instance:
+        return self.store.instances[mig.instance_uuid]
+
+    @staticmethod
+    def _finished(mig: Migration) -> bool:
+        return mig.status in ("completed", "error", "failed", "cancelled")
+
+    def _set_status(self, mig: Migration, status: str) -> None:
+        now = self.clock.now()
+        mig.status = status
+        mig.updated_at = now
+        mig.history.append((status, now))
+
+    # -- simple server actions -------------------------------------------------
+
+    def run_action(self, inst: Instance, task_state: str, vm_state: str, power_state: int,
+                   action, event_name: str) -> None:
+        """pause/unpause/suspend/resume/stop/start: task_state now, result after a moment."""
+        inst.task_state = task_state
+        inst.updated_at = self.clock.now()
+        ev = self.actions.event_start(action, event_name, inst.host)
+
+        def done():
+            inst.pending = None
+            inst.vm_state, inst.task_state, inst.power_state = vm_state, None, power_state
+            inst.updated_at = self.clock.now()
+            self.actions.event_finish(action, ev)
+
+        inst.pending = self.clock.schedule(self.durations.action, done, name=event_name)
+
+
+__all__ = ["ComputeHosts", "PAUSED", "PAUSED_POWER"]

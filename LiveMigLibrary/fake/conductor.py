@@ -1,0 +1,180 @@
+"""nova-conductor: orchestrates builds and live migrations.
+
+``schedule_and_build_instances`` asks the scheduler for every instance of a
+request at once and hands each to its compute, or puts all of them in ERROR.
+``live_migrate_instance`` is ``LiveMigrationTask``
+(``nova/conductor/tasks/live_migrate.py``): it creates the migration record,
+moves the source allocation to the migration consumer, finds and checks a
+destination (scheduler, or the forced host), then casts to the source compute.
+Any failure reverts the allocation, marks the migration ``error`` and leaves
+the server as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .computes import ComputeHosts
+from .context import RequestContext
+from .exception import (
+    ComputeHostNotFound, ComputeServiceUnavailable, FakeCloudError, MigrationPreCheckError,
+    NoValidHost, UnableToMigrateToSelf,
+)
+from .instance_actions import InstanceActions
+from .objects import ERROR, Instance, Migration
+from .scheduler import Scheduler
+from .store import Store, new_uuid
+
+
+class Conductor:
+    def __init__(self, store: Store, scheduler: Scheduler, computes: ComputeHosts,
+                 actions: InstanceActions, faults, bugs):
+        self.store = store
+        self.clock = store.clock
+        self.scheduler = scheduler
+        self.computes = computes
+        self.actions = actions
+        self.faults = faults
+        self.bugs = bugs
+
+    # -- builds -------------------------------------------------------------
+
+    def schedule_and_build_instances(self, instances: list[Instance]) -> None:
+        live = [i for i in instances if i.uuid in self.store.instances and not i.deleted]
+        if not live:
+            return
+        spec = self.store.request_specs[live[0].uuid]
+        build_spec = dataclasses.replace(spec, num_instances=len(live))
+        try:
+            nodes = self.scheduler.select_destinations(
+                build_spec, [i.uuid for i in live], spec.project_id, spec.user_id)
+        except NoValidHost as exc:
+            now = self.clock.now()
+            for inst in live:
+                inst.pending = None
+                inst.vm_state, inst.task_state = ERROR, None
+                inst.fault = {"code": 500, "message": str(exc), "created": now}
+                inst.updated_at = now
+                action = self.actions.latest(inst.uuid, "create")
+                self.actions.event(action, "conductor_schedule_and_build_instances", None, exc)
+            return
+        for inst, node in zip(live, nodes, strict=True):
+            inst.pending = None
+            self.store.set_host(inst, node.host)
+            inst.availability_zone = node.zone
+            action = self.actions.latest(inst.uuid, "create")
+            self.actions.event(action, "conductor_schedule_and_build_instances", None)
+            self.computes.build_and_run_instance(inst, node, action)
+
+    # -- live migration -----------------------------------------------------
+
+    def live_migrate_instance(self, ctx: RequestContext, inst: Instance, host: str | None,
+                              force: bool, block_migration: bool | str, sync: bool) -> None:
+        """Run LiveMigrationTask; errors propagate only when ``sync`` (below 2.34)."""
+        store = self.store
+        now = self.clock.now()
+        action = self.actions.latest(inst.uuid, "live-migration")
+        mig = Migration(id=store.next_id("migration"), uuid=new_uuid(), instance_uuid=inst.uuid,
+                        source_compute=inst.host, source_node=inst.node,
+                        project_id=inst.project_id, user_id=inst.user_id, created_at=now,
+                        updated_at=now, dest_compute=host if force else None,
+                        dest_node=host if force else None,
+                        old_instance_type_id=int(inst.flavor.id) if inst.flavor.id.isdigit()
+                        else 0, vm_state_before=inst.vm_state,
+                        block_migration=block_migration is True)
+        mig.new_instance_type_id = mig.old_instance_type_id
+        mig.history.append(("accepted", now))
+        store.add_migration(mig)
+        ev = self.actions.event_start(action, "conductor_live_migrate_instance")
+        held = False
+        try:
+            self._check_host_is_up(inst.host)
+            # replace_allocation_with_migration
+            store.placement.move(inst.uuid, mig.uuid, inst.project_id, inst.user_id,
+                                 consumer_type="MIGRATION")
+            held = True
+            rule = self.faults.match("conductor", migration=mig, instance=inst,
+                                     host=host or inst.host)
+            if rule is not None:
+                raise rule.exception(host or inst.host)
+            if host and force:
+                dest = self._check_forced_destination(inst, host)
+            else:
+                dest = self._find_destination(inst, host)
+            self._call_livem_checks_on_host(action, inst, dest)
+        except FakeCloudError as exc:
+            if held:  # revert_allocation_for_migration
+                store.placement.delete(inst.uuid)
+                store.placement.move(mig.uuid, inst.uuid, inst.project_id, inst.user_id)
+            mig.status = "error"
+            mig.updated_at = self.clock.now()
+            mig.history.append(("error", mig.updated_at))
+            inst.task_state = None
+            inst.updated_at = mig.updated_at
+            self.actions.event_finish(action, ev, exc)
+            if sync:
+                raise
+            return
+        dest_node = store.nodes[dest]
+        mig.dest_compute = mig.dest_node = dest
+        mig.dest_host = dest_node.host_ip
+        self.actions.event_finish(action, ev)
+        self.clock.schedule(self.durations_queue(), self.computes.live_migration, mig, action,
+                            name="live_migration_cast")
+
+    def durations_queue(self) -> float:
+        return self.computes.durations.queue
+
+    def _check_host_is_up(self, host: str) -> None:
+        if not self.computes.is_up(host):
+            raise ComputeServiceUnavailable(host=host)
+
+    def _check_forced_destination(self, inst: Instance, host: str) -> str:
+        if host not in self.store.nodes:
+            raise ComputeHostNotFound(host=host)
+        if host == inst.host:
+            raise UnableToMigrateToSelf(instance_id=inst.uuid, host=host)
+        self._check_host_is_up(host)
+        placement = self.store.placement
+        rp = placement.providers[self.store.nodes[host].uuid]
+        mem = inst.flavor.resources()["MEMORY_MB"]
+        avail = rp.free("MEMORY_MB")
+        if avail < mem:
+            raise MigrationPreCheckError(
+                reason=f"Unable to migrate {inst.uuid} to {host}: Lack of memory"
+                       f"(host:{avail} <= instance:{mem})")
+        allocation = {rp.uuid: {rc: n for rc, n in inst.flavor.resources().items() if n}}
+        if not placement.fits(allocation, replacing=inst.uuid):
+            raise MigrationPreCheckError(
+                reason=f"Unable to move instance {inst.uuid} to host {host}. There is not "
+                       "enough capacity on the host for the instance.")
+        placement.put(inst.uuid, allocation, inst.project_id, inst.user_id)
+        return host
+
+    def _find_destination(self, inst: Instance, host_hint: str | None) -> str:
+        spec = self.store.request_specs[inst.uuid]
+        move_spec = dataclasses.replace(
+            spec, ignore_hosts=[inst.host], requested_destination=host_hint,
+            # The fix of bug 1718455: a move schedules exactly one instance.
+            num_instances=spec.num_instances if self.bugs.active("1718455") else 1)
+        nodes = self.scheduler.select_destinations(move_spec, [inst.uuid], inst.project_id,
+                                                   inst.user_id)
+        return nodes[0].host
+
+    def _call_livem_checks_on_host(self, action, inst: Instance, dest: str) -> None:
+        """check_can_live_migrate_destination (dest) -> check_can_live_migrate_source (source)."""
+        dest_ev = self.actions.event_start(action, "compute_check_can_live_migrate_destination",
+                                           dest)
+        service = self.store.compute_service(dest)
+        error = None
+        if service is None or not service.alive:
+            error = MigrationPreCheckError(
+                reason=f"Timeout while checking if we can live migrate to host: {dest}")
+        else:
+            src_ev = self.actions.event_start(action, "compute_check_can_live_migrate_source",
+                                              inst.host)
+            self.actions.event_finish(action, src_ev)
+        self.actions.event_finish(action, dest_ev, error)
+        if error is not None:
+            self.store.placement.delete(inst.uuid)  # the destination claim
+            raise error

@@ -1,0 +1,133 @@
+"""The control API (moto style): reset, clock, hosts, durations, faults, emulated bugs.
+
+Reachable in-process (``FakeCloud.control``) and over HTTP under ``/control``.
+It steers the model the way an operator or a failing data centre would; it
+never writes API answers.
+"""
+
+from __future__ import annotations
+
+from .bugs import KNOWN_BUGS
+from .cloud import Cloud
+
+
+class Control:
+    def __init__(self, cloud: Cloud):
+        self._cloud = cloud
+
+    # -- state ----------------------------------------------------------------
+
+    def reset(self) -> None:
+        self._cloud.reset()
+
+    # -- clock ----------------------------------------------------------------
+
+    def clock(self) -> dict:
+        c = self._cloud.clock
+        with self._cloud.lock:
+            return {"mode": c.mode.value, "now": c.now(), "speed": c.speed,
+                    "pending_events": c.pending()}
+
+    def now(self) -> float:
+        return self._cloud.clock.now()
+
+    def advance(self, seconds: float) -> float:
+        return self._cloud.clock.advance(float(seconds))
+
+    def settle(self, max_seconds: float = 3600.0) -> float:
+        return self._cloud.clock.settle(float(max_seconds))
+
+    # -- hosts ----------------------------------------------------------------
+
+    def hosts(self) -> list[dict]:
+        cloud = self._cloud
+        with cloud.lock:
+            out = []
+            for node in cloud.store.nodes.values():
+                svc = cloud.store.services[node.service_id]
+                rp = cloud.store.placement.providers[node.uuid]
+                out.append({
+                    "name": node.host, "zone": node.zone, "status": svc.status,
+                    "forced_down": svc.forced_down, "alive": svc.alive,
+                    "up": cloud.computes.is_up(node.host),
+                    "max_concurrent_live_migrations": node.max_concurrent_live_migrations,
+                    "capacity": {rc: inv.capacity for rc, inv in rp.inventories.items()},
+                    "usage": {rc: rp.usages.get(rc, 0) for rc in rp.inventories},
+                    "servers": len(cloud.store.by_host.get(node.host, {})),
+                })
+            return out
+
+    def add_host(self, name: str, vcpus: int = 16, memory_mb: int = 32768, disk_gb: int = 500,
+                 zone: str = "nova", max_concurrent_live_migrations: int = 1) -> dict:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"name must be a non-empty host name, got {name!r}")
+        with self._cloud.lock:
+            self._cloud.computes.add_host(
+                name, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb, zone=zone,
+                max_concurrent_live_migrations=max_concurrent_live_migrations)
+        return next(h for h in self.hosts() if h["name"] == name)
+
+    def remove_host(self, name: str) -> None:
+        with self._cloud.lock:
+            try:
+                self._cloud.computes.remove_host(name)
+            except KeyError:
+                raise ValueError(f"no compute host named {name!r}; hosts are: "
+                                 f"{', '.join(self._cloud.store.nodes) or 'none'}") from None
+
+    def set_host_alive(self, name: str, alive: bool) -> None:
+        """Stop (``False``) or restart (``True``) the nova-compute process of a host."""
+        with self._cloud.lock:
+            try:
+                self._cloud.computes.set_alive(name, bool(alive))
+            except KeyError:
+                raise ValueError(f"no compute host named {name!r}") from None
+
+    # -- durations --------------------------------------------------------------
+
+    def durations(self) -> dict:
+        return self._cloud.durations.as_dict()
+
+    def set_durations(self, **phases: float) -> dict:
+        with self._cloud.lock:
+            self._cloud.durations.update(**phases)
+        return self.durations()
+
+    # -- faults ------------------------------------------------------------------
+
+    def add_fault(self, point: str, kind: str, **match) -> dict:
+        with self._cloud.lock:
+            return self._cloud.faults.add(point, kind, **match).as_dict()
+
+    def remove_fault(self, rule_id: int) -> None:
+        with self._cloud.lock:
+            try:
+                self._cloud.faults.remove(rule_id)
+            except KeyError:
+                raise ValueError(f"no fault rule with id {rule_id!r}") from None
+
+    def faults(self) -> list[dict]:
+        with self._cloud.lock:
+            return [r.as_dict() for r in self._cloud.faults.rules.values()]
+
+    def fired_faults(self) -> list[dict]:
+        with self._cloud.lock:
+            return list(self._cloud.faults.fired)
+
+    def clear_faults(self) -> None:
+        with self._cloud.lock:
+            self._cloud.faults.clear()
+
+    # -- emulated bugs -----------------------------------------------------------------
+
+    def emulated_bugs(self) -> list[str]:
+        return sorted(self._cloud.bugs.enabled)
+
+    def emulate_bugs(self, bugs) -> list[str]:
+        with self._cloud.lock:
+            self._cloud.bugs.set(bugs)
+        return self.emulated_bugs()
+
+    @staticmethod
+    def known_bugs() -> dict[str, str]:
+        return dict(KNOWN_BUGS)

@@ -1,0 +1,111 @@
+"""nova-scheduler: filter hosts, weigh the rest, claim in placement.
+
+Like Nova's ``SchedulerManager._schedule``: for each instance of the request
+the hosts that pass every filter are weighed, the best one is claimed in
+placement for that instance, and the next instance sees what is left. If not
+every instance of the request got a host, every claim is undone and the
+request fails with NoValidHost (``_ensure_sufficient_hosts``): Nova's
+multi-create is all-or-nothing with respect to capacity.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+
+from .exception import NoValidHost
+from .objects import ComputeNode, RequestSpec
+from .store import Store
+
+Filter = Callable[[ComputeNode, RequestSpec], bool]
+
+
+class Scheduler:
+    def __init__(self, store: Store, hosts: "ComputeHosts", bugs: "Bugs"):  # noqa: F821
+        self.store = store
+        self.hosts = hosts
+        self.bugs = bugs
+        # Nova's default enabled_filters that matter for this model, in order.
+        self.filters: list[tuple[str, Filter]] = [
+            ("AvailabilityZoneFilter", self._availability_zone_filter),
+            ("ComputeFilter", self._compute_filter),
+            ("RequestedDestinationFilter", self._requested_destination_filter),
+            ("IgnoreHostsFilter", self._ignore_hosts_filter),
+        ]
+
+    # -- filters ------------------------------------------------------------
+
+    def _compute_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
+        service = self.store.compute_service(node.host)
+        return service is not None and service.status == "enabled" and self.hosts.is_up(node.host)
+
+    def _availability_zone_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
+        return not spec.availability_zone or node.zone == spec.availability_zone
+
+    def _requested_destination_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
+        return not spec.requested_destination or node.host == spec.requested_destination
+
+    def _ignore_hosts_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
+        return not spec.ignore_hosts or node.host not in spec.ignore_hosts
+
+    def candidates(self, spec: RequestSpec) -> list[ComputeNode]:
+        """Hosts passing every filter and with room for one instance (placement)."""
+        placement = self.store.placement
+        resources = spec.flavor.resources()
+        if spec.requested_destination:
+            node = self.store.nodes.get(spec.requested_destination)
+            nodes = [node] if node else []
+        else:
+            nodes = self.store.nodes.values()
+        out = []
+        for node in nodes:
+            if not all(f(node, spec) for _, f in self.filters):
+                continue
+            rp = placement.providers.get(node.uuid)
+            if rp is not None and all(rp.free(rc) >= n for rc, n in resources.items() if n):
+                out.append(node)
+        return out
+
+    # -- weighers -----------------------------------------------------------
+
+    def _ram_weight(self, node: ComputeNode) -> int:
+        """RAMWeigher with a positive multiplier: the most free RAM wins (spread)."""
+        return self.store.placement.providers[node.uuid].free("MEMORY_MB")
+
+    # -- select_destinations ------------------------------------------------
+
+    def select_destinations(self, spec: RequestSpec, instance_uuids: list[str],
+                            project_id: str, user_id: str) -> list[ComputeNode]:
+        """Pick and claim one host per instance, all or nothing."""
+        placement = self.store.placement
+        resources = {rc: n for rc, n in spec.flavor.resources().items() if n}
+        # Weighed once, then kept ordered in a heap as claims consume RAM: one
+        # request's instances share a flavor, so a host that cannot fit one
+        # instance now cannot fit one later in the same request either.
+        heap = [(-self._ram_weight(n), n.id, n) for n in self.candidates(spec)]
+        heapq.heapify(heap)
+        claimed: list[tuple[str, ComputeNode]] = []
+        for instance_uuid in instance_uuids:
+            chosen = None
+            while heap:
+                _, _, node = heapq.heappop(heap)
+                allocation = {node.uuid: resources}
+                if placement.fits(allocation, replacing=instance_uuid):
+                    placement.put(instance_uuid, allocation, project_id, user_id)
+                    chosen = node
+                    heapq.heappush(heap, (-self._ram_weight(node), node.id, node))
+                    break
+            if chosen is None:
+                break
+            claimed.append((instance_uuid, chosen))
+        self._ensure_sufficient_hosts(spec, claimed)
+        return [node for _, node in claimed]
+
+    def _ensure_sufficient_hosts(self, spec: RequestSpec,
+                                 claimed: list[tuple[str, ComputeNode]]) -> None:
+        required = spec.num_instances
+        if len(claimed) == required:
+            return
+        for instance_uuid, _ in claimed:
+            self.store.placement.delete(instance_uuid)
+        raise NoValidHost(reason="There are not enough hosts available.")

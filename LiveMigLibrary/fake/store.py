@@ -1,0 +1,113 @@
+"""The one model store of a fake cloud, behind one lock.
+
+HTTP handlers call the services (compute API, conductor, ...), the services
+change records here, and the clock fires their follow-up events; all of it
+under ``store.lock``. Indexes keep every lookup by id, host, reservation or
+project a dictionary access, so a request costs what its answer holds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid as uuidlib
+
+from .clock import Clock
+from .objects import ComputeNode, Flavor, Image, Instance, InstanceAction, Migration, Service
+from .placement import Placement
+
+
+def new_uuid() -> str:
+    return str(uuidlib.uuid4())
+
+
+class Store:
+    def __init__(self, clock: Clock, lock: threading.RLock):
+        self.lock = lock
+        self.clock = clock
+        self.reset()
+
+    def reset(self) -> None:
+        self.placement = Placement()
+        self.flavors: dict[str, Flavor] = {}
+        self.images: dict[str, Image] = {}
+        self.services: dict[int, Service] = {}
+        self.service_by_uuid: dict[str, Service] = {}
+        self.nodes: dict[str, ComputeNode] = {}  # by host name
+        self.node_by_uuid: dict[str, ComputeNode] = {}
+        self.node_by_id: dict[int, ComputeNode] = {}
+        self.instances: dict[str, Instance] = {}
+        self.by_reservation: dict[str, list[str]] = {}
+        self.by_host: dict[str, dict[str, None]] = {}
+        self.by_project: dict[str, dict[str, None]] = {}
+        self.request_specs: dict = {}
+        self.migrations: dict[int, Migration] = {}
+        self.migration_by_uuid: dict[str, Migration] = {}
+        self.migrations_by_instance: dict[str, list[int]] = {}
+        self.actions: dict[str, list[InstanceAction]] = {}
+        self.quotas: dict[str, dict[str, int]] = {}
+        self._ids = {name: itertools.count(1) for name in
+                     ("instance", "migration", "service", "node")}
+
+    def next_id(self, kind: str) -> int:
+        return next(self._ids[kind])
+
+    # -- instances ----------------------------------------------------------
+
+    def add_instance(self, inst: Instance) -> None:
+        self.instances[inst.uuid] = inst
+        self.by_reservation.setdefault(inst.reservation_id, []).append(inst.uuid)
+        self.by_project.setdefault(inst.project_id, {})[inst.uuid] = None
+        if inst.host:
+            self.by_host.setdefault(inst.host, {})[inst.uuid] = None
+
+    def set_host(self, inst: Instance, host: str | None) -> None:
+        if inst.host:
+            self.by_host.get(inst.host, {}).pop(inst.uuid, None)
+        inst.host = host
+        inst.node = host
+        if host:
+            self.by_host.setdefault(host, {})[inst.uuid] = None
+
+    def remove_instance(self, inst: Instance) -> None:
+        self.instances.pop(inst.uuid, None)
+        ids = self.by_reservation.get(inst.reservation_id)
+        if ids and inst.uuid in ids:
+            ids.remove(inst.uuid)
+            if not ids:
+                del self.by_reservation[inst.reservation_id]
+        self.by_project.get(inst.project_id, {}).pop(inst.uuid, None)
+        if inst.host:
+            self.by_host.get(inst.host, {}).pop(inst.uuid, None)
+        self.request_specs.pop(inst.uuid, None)
+
+    # -- migrations ---------------------------------------------------------
+
+    def add_migration(self, mig: Migration) -> None:
+        self.migrations[mig.id] = mig
+        self.migration_by_uuid[mig.uuid] = mig
+        self.migrations_by_instance.setdefault(mig.instance_uuid, []).append(mig.id)
+
+    def migrations_of(self, instance_uuid: str) -> list[Migration]:
+        return [self.migrations[i] for i in self.migrations_by_instance.get(instance_uuid, [])]
+
+    # -- hosts --------------------------------------------------------------
+
+    def add_node(self, node: ComputeNode, service: Service) -> None:
+        self.services[service.id] = service
+        self.service_by_uuid[service.uuid] = service
+        self.nodes[node.host] = node
+        self.node_by_uuid[node.uuid] = node
+        self.node_by_id[node.id] = node
+
+    def remove_node(self, host: str) -> None:
+        node = self.nodes.pop(host)
+        self.node_by_uuid.pop(node.uuid, None)
+        self.node_by_id.pop(node.id, None)
+        service = self.services.pop(node.service_id, None)
+        if service is not None:
+            self.service_by_uuid.pop(service.uuid, None)
+
+    def compute_service(self, host: str) -> Service | None:
+        node = self.nodes.get(host)
+        return self.services.get(node.service_id) if node else None
