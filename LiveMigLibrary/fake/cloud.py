@@ -71,10 +71,23 @@ class Cloud:
                 self.store.flavors[fid] = Flavor(fid, name, vcpus, ram, disk)
             created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             self.store.images[IMAGE_ID] = Image(IMAGE_ID, IMAGE_NAME, created)
+            self._add_control_services()
             h = self.initial_hosts
             for i in range(1, h["count"] + 1):
                 self.computes.add_host(f"{h['prefix']}{i}", vcpus=h["vcpus"],
                                        memory_mb=h["memory_mb"], disk_gb=h["disk_gb"])
+
+    def _add_control_services(self) -> None:
+        """nova-conductor and nova-scheduler on a controller, listed by os-services."""
+        from .objects import Service
+        from .store import new_uuid
+        now = self.clock.now()
+        for binary in ("nova-scheduler", "nova-conductor"):
+            svc = Service(id=self.store.next_id("service"), uuid=new_uuid(), binary=binary,
+                          host="controller", zone="internal", last_seen=now, updated_at=now,
+                          created_at=now)
+            self.store.services[svc.id] = svc
+            self.store.service_by_uuid[svc.uuid] = svc
 
     def reset(self) -> None:
         with self.lock:

@@ -1,0 +1,85 @@
+"""``livemig-fake-cloud``: serve a fake cloud until interrupted.
+
+    livemig-fake-cloud --computes 3 --clouds-yaml ./clouds.yaml
+    OS_CLIENT_CONFIG_FILE=./clouds.yaml openstack --os-cloud livemig-fake server list
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from . import FakeCloud
+from .bugs import KNOWN_BUGS
+from .config import Durations
+
+
+def _phase(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    if not value:
+        raise argparse.ArgumentTypeError(f"expected PHASE=SECONDS, got {text!r}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seconds of {name!r} must be a number, "
+                                         f"got {value!r}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="livemig-fake-cloud",
+        description="Serve a stateful fake OpenStack cloud (Keystone v3, Nova, Placement, "
+                    "a little Glance) on 127.0.0.1 until interrupted.")
+    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
+    p.add_argument("--computes", type=int, default=2, help="compute hosts (default: 2)")
+    p.add_argument("--clouds-yaml", metavar="PATH",
+                   help="write a clouds.yaml with clouds 'livemig-fake' (admin) and "
+                        "'livemig-fake-member' (member)")
+    p.add_argument("--clock", choices=("scaled", "real", "manual"), default="scaled",
+                   help="scaled: virtual time runs --speed times faster than real time "
+                        "(default); real; manual: time moves only through the control API")
+    p.add_argument("--speed", type=float, default=10.0,
+                   help="virtual seconds per real second for --clock scaled (default: 10)")
+    p.add_argument("--duration", type=_phase, action="append", default=[],
+                   metavar="PHASE=SECONDS",
+                   help="phase duration in virtual seconds; phases: "
+                        + ", ".join(Durations().as_dict()))
+    p.add_argument("--emulate-bugs", default="", metavar="BUG[,BUG]",
+                   help="behave like a Nova with these bugs: " + ", ".join(KNOWN_BUGS))
+    p.add_argument("--host-vcpus", type=int, default=16)
+    p.add_argument("--host-memory-mb", type=int, default=32768)
+    p.add_argument("--host-disk-gb", type=int, default=500)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        cloud = FakeCloud(computes=args.computes, clock=args.clock, speed=args.speed,
+                          port=args.port, durations=dict(args.duration),
+                          emulate_bugs=args.emulate_bugs, host_vcpus=args.host_vcpus,
+                          host_memory_mb=args.host_memory_mb, host_disk_gb=args.host_disk_gb)
+        cloud.start()
+    except (ValueError, OSError) as exc:
+        print(f"livemig-fake-cloud: error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"endpoint: {cloud.endpoint}", flush=True)
+    print(f"auth_url: {cloud.auth_url}", flush=True)
+    print(f"control: {cloud.endpoint}/control", flush=True)
+    if args.clouds_yaml:
+        path = cloud.write_clouds_yaml(args.clouds_yaml)
+        print(f"clouds_yaml: {path} (clouds: livemig-fake, livemig-fake-member)", flush=True)
+    try:
+        stop.wait()
+    finally:
+        cloud.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
