@@ -51,7 +51,7 @@ def test_migration_wait_ignores_records_from_before_the_migration(lib, stub, mon
 def test_migration_wait_tolerates_a_missing_record_then_times_out(lib, stub):
     stub.states[SERVER_ID] = active()
     lib.watch_for_new_migration_of_server(SERVER_ID)
-    with pytest.raises(Exception, match="no migration record yet, expected completed"):
+    with pytest.raises(Exception, match="not recorded yet, expected completed"):
         lib.wait_until_migration_of_server_is(SERVER_ID, "completed", timeout=0.001)
 
 
