@@ -19,6 +19,8 @@ class ResourceTracker:
     services: dict[str, ComputeService] = field(default_factory=dict)
     fake_hosts: list[str] = field(default_factory=list)
     fake_durations: dict | None = None
+    fake_faults: list[int] = field(default_factory=list)
+    fake_bugs: list[str] | None = None
 
     def add_servers(self, servers: list[Server]) -> None:
         for server in servers:
@@ -33,5 +35,10 @@ class ResourceTracker:
 
     def is_empty(self) -> bool:
         return not (
-            self.servers or self.services or self.fake_hosts or self.fake_durations is not None
+            self.servers
+            or self.services
+            or self.fake_hosts
+            or self.fake_faults
+            or self.fake_durations is not None
+            or self.fake_bugs is not None
         )

@@ -233,6 +233,14 @@ class ConnectionKeywords(KeywordGroup):
             if tracker.fake_durations is not None:
                 control.set_durations(**tracker.fake_durations)
                 tracker.fake_durations = None
+            known_faults = {rule["id"] for rule in control.faults()}
+            for rule_id in tracker.fake_faults:
+                if rule_id in known_faults:
+                    control.remove_fault(rule_id)
+            tracker.fake_faults.clear()
+            if tracker.fake_bugs is not None:
+                control.emulate_bugs(tracker.fake_bugs)
+                tracker.fake_bugs = None
         for problem in problems:
             logger.warn(problem)
         return problems

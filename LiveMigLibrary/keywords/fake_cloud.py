@@ -122,3 +122,79 @@ class FakeCloudKeywords(KeywordGroup):
         if amount < 0:
             raise InvalidArgument("time", time, "zero or more")
         self._ctx.fake_control("Advance Fake Cloud Clock").advance(amount)
+
+    @keyword(tags=["fake-cloud"])
+    def inject_fake_cloud_fault(
+        self,
+        point: str,
+        kind: str,
+        server: str | None = None,
+        host: str | None = None,
+        count: int | None = 1,
+        message: str | None = None,
+    ) -> int:
+        """Makes the embedded fake cloud fail where a real cloud can fail.
+
+        Points and kinds (see the fake's `faults.py`): `build` (`error`, `slow`),
+        `conductor` (`no_valid_host`, `unreachable`), `pre_live_migration` (`error`),
+        `live_migration` (`error`, `hang`, `slow`). The rule is removed when the suite ends.
+
+        Args:
+            point: Where the fault fires.
+            kind: What happens there.
+            server: Glob on the server name the fault applies to (default: any server).
+            host: Host the operation runs on (default: any).
+            count: How many times it fires; `None` for every time.
+            message: Error message the fake reports.
+
+        Returns:
+            The id of the fault rule.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Migration Fails While Running
+            [Tags]    fake-only
+            Inject Fake Cloud Fault    live_migration    error    server=${server.name}
+        ```
+        """
+        if not point or not kind:
+            raise InvalidArgument("point/kind", f"{point}/{kind}", "a fault point and kind")
+        control = self._ctx.fake_control("Inject Fake Cloud Fault")
+        match = {"server": server, "host": host, "count": count, "message": message}
+        match = {key: value for key, value in match.items() if value is not None}
+        try:
+            rule = control.add_fault(point, kind, **match)
+        except ValueError as error:
+            raise InvalidArgument("point/kind", f"{point}/{kind}", str(error)) from None
+        self._ctx.tracker.fake_faults.append(rule["id"])
+        return rule["id"]
+
+    @keyword(tags=["fake-cloud"])
+    def emulate_nova_bugs(self, *bugs: str) -> None:
+        """Makes the embedded fake cloud behave like a Nova with these historical bugs.
+
+        Used to prove that a scenario catches the bug. The previous set is restored when the
+        suite ends.
+
+        Args:
+            *bugs: Bug ids known to the fake, e.g. `1718455`, `completed-on-source`.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Catch Bug 1718455
+            [Tags]    fake-only
+            Emulate Nova Bugs    1718455
+        ```
+        """
+        control = self._ctx.fake_control("Emulate Nova Bugs")
+        known = control.known_bugs()
+        unknown = [bug for bug in bugs if bug not in known]
+        if unknown:
+            raise InvalidArgument("bugs", ", ".join(unknown), "one of " + ", ".join(known))
+        if self._ctx.tracker.fake_bugs is None:
+            self._ctx.tracker.fake_bugs = control.emulated_bugs()
+        control.emulate_bugs(list(bugs))

@@ -182,6 +182,9 @@ class ServerKeywords(KeywordGroup):
             return {sid: client.server_state(sid) for sid in ids}
 
         def describe(states) -> str:
+            if len(states) == 1:
+                (state,) = states.values()
+                return state.describe() if state else "gone"
             return ", ".join(
                 f"{labels[sid]} {st.describe() if st else 'gone'}" for sid, st in states.items()
             )

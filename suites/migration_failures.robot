@@ -1,0 +1,48 @@
+*** Settings ***
+Documentation       Live migrations that fail inside Nova must roll back completely.
+...
+...                 The failures are injected in the fake cloud where real Nova can fail
+...                 (scheduling, the destination's pre_live_migration, the hypervisor while
+...                 running), so these tests are fake-only.
+
+Resource            ../resources/livemig.resource
+
+Test Teardown       Delete Created Resources
+Test Tags           fake-only
+
+
+*** Test Cases ***
+Failure While Running Is Rolled Back
+    [Documentation]    A driver failure during the running phase ends the record `failed`;
+    ...    the server must be ACTIVE on its source with its allocation back there and the
+    ...    migration consumer must not keep anything (no leak on either host).
+    ${server}    ${source} =    Create One Active Server    fails-running
+    ${target} =    Get Other Compute Host    ${server}
+    Inject Fake Cloud Fault    live_migration    error    server=${server.name}
+    Live Migrate Server    ${server}    host=${target}
+    ${migration} =    Wait Until Migration Of Server Is    ${server}    failed
+    Wait Until Servers Are Active    ${server}
+    Server Should Be Untouched On Host    ${server}    ${source}
+    Consumer Should Hold No Allocations    ${migration}
+
+Failure Preparing The Destination Is Rolled Back
+    [Documentation]    A pre_live_migration failure on the destination ends the record
+    ...    `error` and must release the destination's claim.
+    ${server}    ${source} =    Create One Active Server    fails-preparing
+    ${target} =    Get Other Compute Host    ${server}
+    Inject Fake Cloud Fault    pre_live_migration    error    server=${server.name}
+    Live Migrate Server    ${server}    host=${target}
+    ${migration} =    Wait Until Migration Of Server Is    ${server}    error
+    Wait Until Servers Are Active    ${server}
+    Server Should Be Untouched On Host    ${server}    ${source}
+    Consumer Should Hold No Allocations    ${migration}
+
+Waiting For Completion Fails Fast On A Failed Migration
+    [Documentation]    A wait for `completed` must stop as soon as the record says
+    ...    `failed`, with the record in the message, instead of running into its timeout.
+    ${server}    ${source} =    Create One Active Server    fails-fast
+    ${target} =    Get Other Compute Host    ${server}
+    Inject Fake Cloud Fault    live_migration    error    server=${server.name}
+    Live Migrate Server    ${server}    host=${target}
+    Run Keyword And Expect Error    *ended failed (${source} -> ${target}), expected completed.
+    ...    Wait Until Migration Of Server Is    ${server}    completed    timeout=1 hour
