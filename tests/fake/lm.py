@@ -45,8 +45,13 @@ def boot_on(admin, ctl, host, n=1, api=None, flavor="m1.tiny", prefix="pinned"):
     return ids
 
 
-def status_of(admin, sid) -> str:
-    return admin.migration_of(sid)["status"]
+def status_of(admin, sid) -> str | None:
+    """Status of the newest live-migration record; None while the (asynchronous)
+    conductor has not created it yet."""
+    migs = [
+        m for m in admin.migrations(instance_uuid=sid) if m["migration_type"] == "live-migration"
+    ]
+    return max(migs, key=lambda m: m["id"])["status"] if migs else None
 
 
 def run_until_status(admin, ctl, sid, wanted, step=0.25, limit=900):
@@ -61,7 +66,7 @@ def watch_statuses(admin, ctl, sid, step=0.25, limit=900) -> list[str]:
 
     def pred():
         st = status_of(admin, sid)
-        if not seen or seen[-1] != st:
+        if st is not None and (not seen or seen[-1] != st):
             seen.append(st)
         return st in FINAL
 

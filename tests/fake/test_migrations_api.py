@@ -133,7 +133,10 @@ def test_os_migrations_bad_marker_400(admin):
         mv="2.59",
         params={"marker": "00000000-0000-0000-0000-000000000000"},
     )
-    assert "not found" in nova_error(resp, 400)
+    # nova.exception.MarkerNotFound
+    assert (
+        nova_error(resp, 400) == "Marker 00000000-0000-0000-0000-000000000000 could not be found."
+    )
 
 
 def test_os_migrations_forbidden_for_member(member):
