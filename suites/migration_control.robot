@@ -50,3 +50,17 @@ Force Complete A Running Live Migration
     Force Complete Migration Of Server    ${server}
     Wait Until Migration Of Server Is    ${server}    completed    timeout=60s
     Live Migration Should Have Moved Server    ${server}    ${source}    ${target}
+
+Aborting The Running Migration Lets The Queued One Proceed
+    [Documentation]    When the migration holding the host's only slot is aborted, the
+    ...    queued one must get the slot and complete, not stay `queued` forever.
+    [Setup]    Set Fake Cloud Durations    running=60
+    ${source}    ${first}    ${second} =    Put Servers On One Host    2    name=abort-first
+    ${target} =    Get Other Compute Host    ${first}
+    Start Live Migration    ${first}    ${target}    until=running
+    Start Live Migration    ${second}    ${target}    until=queued
+    Abort Migration Of Server    ${first}
+    Wait Until Migration Of Server Is    ${first}    cancelled
+    Wait Until Migration Of Server Is    ${second}    completed
+    Server Should Be Untouched On Host    ${first}    ${source}
+    Live Migration Should Have Moved Server    ${second}    ${source}    ${target}
