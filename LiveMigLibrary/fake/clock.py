@@ -21,10 +21,10 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 
 
-class ClockMode(str, Enum):
+class ClockMode(StrEnum):
     MANUAL = "manual"
     SCALED = "scaled"
     REAL = "real"

@@ -16,13 +16,33 @@ from .conductor import Conductor
 from .config import DEFAULT_QUOTAS, Durations
 from .context import RequestContext
 from .exception import (
-    ComputeHostNotFound, FlavorNotFound, ImageNotFound, InstanceInvalidState, InstanceIsLocked,
-    InstanceNotFound, InvalidMigrationState, MigrationNotFoundForInstance, TooManyInstances,
+    ComputeHostNotFound,
+    FlavorNotFound,
+    ImageNotFound,
+    InstanceInvalidState,
+    InstanceIsLocked,
+    InstanceNotFound,
+    InvalidMigrationState,
+    MigrationNotFoundForInstance,
+    TooManyInstances,
 )
 from .instance_actions import InstanceActions
 from .objects import (
-    ACTIVE, BUILDING, DELETED, ERROR, PAUSED, PAUSED_POWER, RUNNING, SHUTDOWN, STOPPED,
-    SUSPENDED, SUSPENDED_POWER, Flavor, Instance, Migration, RequestSpec,
+    ACTIVE,
+    BUILDING,
+    DELETED,
+    ERROR,
+    PAUSED,
+    PAUSED_POWER,
+    RUNNING,
+    SHUTDOWN,
+    STOPPED,
+    SUSPENDED,
+    SUSPENDED_POWER,
+    Flavor,
+    Instance,
+    Migration,
+    RequestSpec,
 )
 from .store import Store, new_uuid
 
@@ -135,8 +155,8 @@ class ComputeAPI:
                 inst.addresses = {"private": [{
                     "version": 4, "addr": f"10.0.{(inst.id >> 8) & 255}.{inst.id & 255}",
                     "OS-EXT-IPS:type": "fixed",
-                    "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:%02x:%02x:%02x" % (
-                        (inst.id >> 16) & 255, (inst.id >> 8) & 255, inst.id & 255)}]}
+                    "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:" + ":".join(
+                        f"{(inst.id >> shift) & 255:02x}" for shift in (16, 8, 0))}]}
             store.add_instance(inst)
             store.request_specs[inst.uuid] = RequestSpec(
                 instance_uuid=inst.uuid, flavor=flavor, image_id=image_id,

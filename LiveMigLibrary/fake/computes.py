@@ -16,7 +16,15 @@ from .config import SERVICE_DOWN_TIME, Durations
 from .exception import MigrationError
 from .instance_actions import InstanceActions
 from .objects import (
-    ACTIVE, ERROR, PAUSED, PAUSED_POWER, RUNNING, ComputeNode, Instance, Migration, Service,
+    ACTIVE,
+    ERROR,
+    PAUSED,
+    PAUSED_POWER,
+    RUNNING,
+    ComputeNode,
+    Instance,
+    Migration,
+    Service,
 )
 from .placement import Inventory
 from .store import Store, new_uuid
@@ -113,9 +121,9 @@ class ComputeHosts:
             self.store.placement.delete(inst.uuid)
             self.store.set_host(inst, None)
             inst.vm_state, inst.task_state, inst.power_state = ERROR, None, 0
-            inst.fault = {"code": 500, "message": rule.message or
-                          "Build of instance %s aborted: Failure prepping block device." % inst.uuid,
-                          "created": now}
+            inst.fault = {"code": 500, "created": now, "message": rule.message or
+                          f"Build of instance {inst.uuid} aborted: Failure prepping block "
+                          "device."}
             self.actions.event_finish(action, ev, rule.message or "BuildAbortException")
         else:
             inst.vm_state, inst.task_state, inst.power_state = ACTIVE, None, RUNNING

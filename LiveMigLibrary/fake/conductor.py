@@ -17,8 +17,12 @@ import dataclasses
 from .computes import ComputeHosts
 from .context import RequestContext
 from .exception import (
-    ComputeHostNotFound, ComputeServiceUnavailable, FakeCloudError, MigrationPreCheckError,
-    NoValidHost, UnableToMigrateToSelf,
+    ComputeHostNotFound,
+    ComputeServiceUnavailable,
+    FakeCloudError,
+    MigrationPreCheckError,
+    NoValidHost,
+    UnableToMigrateToSelf,
 )
 from .instance_actions import InstanceActions
 from .objects import ERROR, Instance, Migration

@@ -146,7 +146,7 @@ class Instance:
 
     @property
     def instance_name(self) -> str:
-        return "instance-%08x" % self.id
+        return f"instance-{self.id:08x}"
 
     def host_id(self) -> str:
         return host_id(self.project_id, self.host)

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .exception import NoValidHost
 from .objects import ComputeNode, RequestSpec
 from .store import Store
 
+if TYPE_CHECKING:
+    from .bugs import Bugs
+    from .computes import ComputeHosts
+
 Filter = Callable[[ComputeNode, RequestSpec], bool]
 
 
 class Scheduler:
-    def __init__(self, store: Store, hosts: "ComputeHosts", bugs: "Bugs"):  # noqa: F821
+    def __init__(self, store: Store, hosts: ComputeHosts, bugs: Bugs):
         self.store = store
         self.hosts = hosts
         self.bugs = bugs

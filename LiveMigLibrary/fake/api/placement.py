@@ -8,8 +8,15 @@ from ..exception import BadRequest, Conflict, NotFound
 from ..placement import Inventory
 from .compute.common import require_admin
 from .wsgi import (
-    PLACEMENT_MAX, PLACEMENT_MIN, TITLES, ApiRequest, Reply, Service, fmt_version,
-    parse_version, public,
+    PLACEMENT_MAX,
+    PLACEMENT_MIN,
+    TITLES,
+    ApiRequest,
+    Reply,
+    Service,
+    fmt_version,
+    parse_version,
+    public,
 )
 
 

@@ -18,7 +18,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..context import RequestContext
-from ..exception import BadRequest, FakeCloudError, NotAcceptable, Unauthorized
+from ..exception import BadRequest, FakeCloudError, NotAcceptable
 
 COMPUTE_MIN, COMPUTE_MAX = (2, 1), (2, 104)
 PLACEMENT_MIN, PLACEMENT_MAX = (1, 0), (1, 39)

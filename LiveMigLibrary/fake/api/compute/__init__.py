@@ -5,8 +5,15 @@ from __future__ import annotations
 from werkzeug.routing import Rule
 
 from ..wsgi import (
-    COMPUTE_MAX, COMPUTE_MIN, NOVA_FAULT_NAMES, ApiRequest, Reply, Service, fmt_version,
-    parse_version, public,
+    COMPUTE_MAX,
+    COMPUTE_MIN,
+    NOVA_FAULT_NAMES,
+    ApiRequest,
+    Reply,
+    Service,
+    fmt_version,
+    parse_version,
+    public,
 )
 from . import admin, migrations, servers
 

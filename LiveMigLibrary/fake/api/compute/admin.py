@@ -9,7 +9,11 @@ from werkzeug.routing import Rule
 
 from ...config import DEFAULT_QUOTAS
 from ...exception import (
-    BadRequest, HypervisorNotFound, InstanceActionNotFound, NotFound, PolicyNotAuthorized,
+    BadRequest,
+    HypervisorNotFound,
+    InstanceActionNotFound,
+    NotFound,
+    PolicyNotAuthorized,
     ServiceNotFound,
 )
 from ..wsgi import ApiRequest, Reply

@@ -11,7 +11,12 @@ from ...exception import BadRequest, Forbidden, NotFound, PolicyNotAuthorized
 from ..wsgi import ApiRequest, Reply
 from . import views
 from .common import (
-    action_body, boolean, invalid, no_extra_properties, positive_int, require_admin,
+    action_body,
+    boolean,
+    invalid,
+    no_extra_properties,
+    positive_int,
+    require_admin,
 )
 
 CREATE_KEYS = {

@@ -8,8 +8,19 @@ Shapes follow Nova's ``doc/api_samples`` (``servers/v2.100``,
 from __future__ import annotations
 
 from ...objects import (
-    ACTIVE, BUILDING, DELETED, ERROR, PAUSED, STOPPED, SUSPENDED, ComputeNode, Flavor, Instance,
-    Migration, Service, host_id,
+    ACTIVE,
+    BUILDING,
+    DELETED,
+    ERROR,
+    PAUSED,
+    STOPPED,
+    SUSPENDED,
+    ComputeNode,
+    Flavor,
+    Instance,
+    Migration,
+    Service,
+    host_id,
 )
 from ..wsgi import ApiRequest
 

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Benchmarks of the embedded fake cloud, driven over HTTP with openstacksdk.
+
+Prints one ``name: value`` line per figure (targets in brackets are checked by
+eye or by CI dashboards, never by a timed assertion):
+
+    get_server_rps            GET /servers/{id} through openstacksdk, per second
+    seed_scenario_s           2 servers in one multi-create on 2 hosts, live-migrate
+                              one, wait for 'completed'          [< 0.3]
+    multicreate_500_active_s  one request creating 500 servers on 100 hosts,
+                              until all are ACTIVE                [< 2]
+    rss_10k_servers_mb        resident memory of the fake with 1,000 hosts and
+                              10,000 servers                      [< 300]
+
+Each figure runs against its own ``livemig-fake-cloud`` process (scaled clock,
+``--speed 1000``), so the memory figure is the fake's alone.
+
+    python benchmarks/fake_cloud.py [--only NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import openstack
+
+MV = "2.37"
+
+
+@contextmanager
+def fake_cloud(computes: int, *extra: str):
+    with tempfile.TemporaryDirectory(prefix="livemig-bench-") as tmp:
+        clouds = Path(tmp) / "clouds.yaml"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "LiveMigLibrary.fake.cli", "--computes", str(computes),
+             "--clock", "scaled", "--speed", "1000", "--clouds-yaml", str(clouds), *extra],
+            stdout=subprocess.PIPE, text=True)
+        try:
+            for line in proc.stdout:
+                if line.startswith("clouds_yaml:"):
+                    break
+            os.environ["OS_CLIENT_CONFIG_FILE"] = str(clouds)
+            conn = openstack.connect(cloud="livemig-fake")
+            conn.compute.get("/")  # authenticate and discover once, outside the timings
+            yield proc, conn
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def image_id(conn) -> str:
+    return next(conn.image.images()).id
+
+
+def unlimited_quota(conn) -> None:
+    project = conn.current_project_id
+    conn.compute.put(f"/os-quota-sets/{project}", json={"quota_set": {
+        "instances": -1, "cores": -1, "ram": -1}}, microversion=MV).raise_for_status()
+
+
+def multi_create(conn, image: str, count: int, name: str) -> str:
+    resp = conn.compute.post("/servers", json={"server": {
+        "name": name, "flavorRef": "1", "imageRef": image, "networks": "none",
+        "min_count": count, "max_count": count, "return_reservation_id": True}},
+        microversion=MV)
+    resp.raise_for_status()
+    return resp.json()["reservation_id"]
+
+
+def wait_all_active(conn, reservation_id: str, count: int, timeout: float = 120) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        servers = list(conn.compute.servers(reservation_id=reservation_id))
+        if len(servers) == count and all(s.status == "ACTIVE" for s in servers):
+            return servers
+        if any(s.status == "ERROR" for s in servers):
+            raise RuntimeError(f"a server of {reservation_id} went to ERROR")
+        time.sleep(0.002)
+    raise TimeoutError(f"{reservation_id}: not all {count} servers ACTIVE in {timeout}s")
+
+
+def bench_get_server_rps() -> float:
+    with fake_cloud(2) as (_, conn):
+        rid = multi_create(conn, image_id(conn), 1, "rps")
+        server = wait_all_active(conn, rid, 1)[0]
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < 2.0:
+            conn.compute.get_server(server.id)
+            n += 1
+        return n / (time.perf_counter() - start)
+
+
+def bench_seed_scenario_s() -> float:
+    with fake_cloud(2) as (_, conn):
+        image = image_id(conn)
+        start = time.perf_counter()
+        rid = multi_create(conn, image, 2, "seed")
+        first = wait_all_active(conn, rid, 2)[0]
+        first = conn.compute.get_server(first.id)
+        target = next(h.name for h in conn.compute.hypervisors()
+                      if h.name != first.compute_host)
+        conn.compute.live_migrate_server(first, host=target, block_migration="auto")
+        while True:
+            migs = list(conn.compute.migrations(instance_uuid=first.id))
+            if migs and migs[0].status == "completed":
+                break
+            if migs and migs[0].status in ("error", "failed", "cancelled"):
+                raise RuntimeError(f"migration ended {migs[0].status}")
+            time.sleep(0.002)
+        return time.perf_counter() - start
+
+
+def bench_multicreate_500_active_s() -> float:
+    with fake_cloud(100) as (_, conn):
+        unlimited_quota(conn)
+        image = image_id(conn)
+        start = time.perf_counter()
+        rid = multi_create(conn, image, 500, "mc")
+        wait_all_active(conn, rid, 500)
+        return time.perf_counter() - start
+
+
+def bench_rss_10k_servers_mb() -> float:
+    with fake_cloud(1000) as (proc, conn):
+        unlimited_quota(conn)
+        image = image_id(conn)
+        rids = [multi_create(conn, image, 500, f"rss{i}") for i in range(20)]
+        for rid in rids:
+            wait_all_active(conn, rid, 500, timeout=300)
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        kb = int(next(line for line in status.splitlines()
+                      if line.startswith("VmRSS:")).split()[1])
+        return kb / 1024
+
+
+BENCHES = {
+    "get_server_rps": (bench_get_server_rps, "{:.0f}"),
+    "seed_scenario_s": (bench_seed_scenario_s, "{:.3f}"),
+    "multicreate_500_active_s": (bench_multicreate_500_active_s, "{:.3f}"),
+    "rss_10k_servers_mb": (bench_rss_10k_servers_mb, "{:.1f}"),
+}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", choices=sorted(BENCHES), action="append")
+    args = p.parse_args(argv)
+    for name in args.only or BENCHES:
+        fn, fmt = BENCHES[name]
+        print(f"{name}: {fmt.format(fn())}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
