@@ -387,3 +387,101 @@ def test_delete_during_migration_leaks_nothing(admin, ctl, active_server):
     assert admin.allocations(mig["uuid"]) == {}
     for rp in admin.providers().values():
         assert all(v == 0 for v in admin.usages(rp["uuid"]).values()), rp["name"]
+
+
+# -- status filter and force-complete on a paused server ----------------------------------
+def test_status_filter_migrating(admin, ctl, active_server):
+    sid, _ = active_server
+    other_sid = admin.boot("idle")
+    ctl.settle()
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    run_until_status(admin, ctl, sid, "running", step=0.1)
+    assert [s["id"] for s in admin.servers_detail(status="MIGRATING")] == [sid]
+    assert [s["id"] for s in admin.servers_detail(status="ACTIVE")] == [other_sid]
+    ctl.settle()
+    assert admin.servers_detail(status="MIGRATING") == []
+
+
+def test_force_complete_paused_server_is_409(admin, ctl, active_server):
+    # live_migrate_force_complete: check_instance_state(vm_state=[ACTIVE], task_state=[MIGRATING])
+    sid, _ = active_server
+    assert admin.action(sid, {"pause": None}).status_code == 202
+    ctl.settle()
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    mig = run_until_status(admin, ctl, sid, "running", step=0.1)
+    resp = admin.compute(
+        "POST",
+        f"/servers/{sid}/migrations/{mig['id']}/action",
+        mv="2.22",
+        json={"force_complete": None},
+    )
+    assert nova_error(resp, 409) == (
+        f"Cannot 'force_complete' instance {sid} while it is in vm_state paused"
+    )
+    ctl.settle()
+    assert admin.server(sid)["status"] == "PAUSED"
+
+
+# -- nova bug 1718455 emulation ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def buggy_cloud():
+    from .conftest import start_fake_cloud
+
+    c = start_fake_cloud(computes=3, clock="manual", emulate_bugs=("1718455",))
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def buggy(buggy_cloud):
+    buggy_cloud.control.reset()
+    from .helpers import Api
+
+    return Api(buggy_cloud, admin=True)
+
+
+def _pair(api, ctl):
+    resp = api.create_server("pair", min_count=2, max_count=2, return_reservation_id=True)
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    servers = api.servers_detail(reservation_id=resp.json()["reservation_id"])
+    assert [s["status"] for s in servers] == ["ACTIVE", "ACTIVE"]
+    return servers[0]["id"], servers[0]["OS-EXT-SRV-ATTR:host"]
+
+
+def test_bug_1718455_sync_no_valid_host(buggy, buggy_cloud):
+    ctl = buggy_cloud.control
+    sid, src = _pair(buggy, ctl)
+    resp = buggy.live_migrate(sid, mv="2.30")
+    assert nova_error(resp, 400) == (
+        "No valid host was found. There are not enough hosts available."
+    )
+    ctl.settle()
+    srv = buggy.server(sid)
+    assert (srv["status"], srv["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
+    assert srv["OS-EXT-SRV-ATTR:host"] == src
+    assert [m["status"] for m in buggy.migrations(instance_uuid=sid)] == ["error"]
+
+
+def test_bug_1718455_async_migration_error(buggy, buggy_cloud):
+    ctl = buggy_cloud.control
+    sid, src = _pair(buggy, ctl)
+    assert buggy.live_migrate(sid, mv="2.80").status_code == 202
+    ctl.settle()
+    assert [m["status"] for m in buggy.migrations(instance_uuid=sid)] == ["error"]
+    assert buggy.server(sid)["OS-EXT-SRV-ATTR:host"] == src
+    rp = buggy.providers()[src]["uuid"]
+    assert alloc_resources_by_rp(buggy.allocations(sid)) == {rp: TINY}
+
+
+def test_bug_1718455_single_server_unaffected(buggy, buggy_cloud):
+    ctl = buggy_cloud.control
+    sid = buggy.boot("single")
+    ctl.settle()
+    src = buggy.server(sid)["OS-EXT-SRV-ATTR:host"]
+    assert buggy.live_migrate(sid, mv="2.30").status_code == 202
+    ctl.settle()
+    assert buggy.server(sid)["OS-EXT-SRV-ATTR:host"] != src
+    assert buggy.migration_of(sid)["status"] == "completed"

@@ -335,3 +335,28 @@ def test_server_migrations_member_forbidden(member, ctl, path_suffix):
     assert nova_error(resp, 403) == (
         f"Policy doesn't allow os_compute_api:servers:migrations:{rule} to be performed."
     )
+
+
+def test_os_migrations_changes_since_2_59(admin, ctl):
+    a, b = boot_on(admin, ctl, "compute1", n=2)
+    _finished(admin, ctl, a)
+    ctl.advance(120)
+    cut = admin.migration_of(a)["updated_at"]
+    ctl.advance(60)
+    _finished(admin, ctl, b)
+    resp = admin.compute("GET", "/os-migrations", mv="2.59", params={"changes-since": cut})
+    assert resp.status_code == 200, resp.text
+    got = {m["instance_uuid"] for m in resp.json()["migrations"]}
+    assert b in got
+    later = admin.migration_of(b)["updated_at"]
+    resp = admin.compute("GET", "/os-migrations", mv="2.66", params={"changes-before": cut})
+    assert {m["instance_uuid"] for m in resp.json()["migrations"]} == {a}
+    resp = admin.compute(
+        "GET",
+        "/os-migrations",
+        mv="2.66",
+        params={"changes-since": later, "changes-before": cut},
+    )
+    assert nova_error(resp, 400) == (
+        "The value of changes-since must be less than or equal to changes-before."
+    )
