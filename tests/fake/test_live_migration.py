@@ -485,3 +485,62 @@ def test_bug_1718455_single_server_unaffected(buggy, buggy_cloud):
     ctl.settle()
     assert buggy.server(sid)["OS-EXT-SRV-ATTR:host"] != src
     assert buggy.migration_of(sid)["status"] == "completed"
+
+
+# -- more in-flight semantics ------------------------------------------------------------------
+def test_host_field_and_host_filter_stay_on_source_while_moving(admin, ctl, active_server):
+    # instance.host changes only in post_live_migration_at_destination
+    sid, src = active_server
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    run_until_status(admin, ctl, sid, "running", step=0.1)
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == src
+    assert [s["id"] for s in admin.servers_detail(host=src)] == [sid]
+    assert admin.servers_detail(host=other(src)) == []
+    ctl.settle()
+    assert [s["id"] for s in admin.servers_detail(host=other(src))] == [sid]
+
+
+def test_queued_migration_already_holds_both_allocations(admin, ctl):
+    # the conductor swaps the source allocation to the migration consumer and the
+    # scheduler claims the destination before the compute queues the migration
+    s1, s2 = boot_on(admin, ctl, "compute1", n=2)
+    rps = admin.providers()
+    assert admin.live_migrate(s1, mv="2.80").status_code == 202
+    assert admin.live_migrate(s2, mv="2.80").status_code == 202
+    run_until_status(admin, ctl, s1, "running", step=0.1)
+    m2 = admin.migration_of(s2)
+    assert m2["status"] == "queued"
+    assert alloc_resources_by_rp(admin.allocations(m2["uuid"])) == {rps["compute1"]["uuid"]: TINY}
+    assert alloc_resources_by_rp(admin.allocations(s2)) == {rps["compute2"]["uuid"]: TINY}
+    assert admin.usages(rps["compute1"]["uuid"])["VCPU"] == 2
+    assert admin.usages(rps["compute2"]["uuid"])["VCPU"] == 2
+
+
+def test_delete_during_queued_migration_leaks_nothing(admin, ctl):
+    s1, s2 = boot_on(admin, ctl, "compute1", n=2)
+    assert admin.live_migrate(s1, mv="2.80").status_code == 202
+    assert admin.live_migrate(s2, mv="2.80").status_code == 202
+    run_until_status(admin, ctl, s1, "running", step=0.1)
+    m2 = admin.migration_of(s2)
+    assert m2["status"] == "queued"
+    assert admin.compute("DELETE", f"/servers/{s2}").status_code == 204
+    ctl.settle()
+    assert admin.allocations(s2) == {}
+    assert admin.allocations(m2["uuid"]) == {}
+    rps = admin.providers()
+    assert admin.usages(rps["compute1"]["uuid"]).get("VCPU", 0) == 0
+    assert admin.usages(rps["compute2"]["uuid"])["VCPU"] == 1
+    assert admin.server(s1)["OS-EXT-SRV-ATTR:host"] == "compute2"
+
+
+def test_admin_migrating_member_server_owns_the_record(admin, member, ctl):
+    # Migration.user_id/project_id come from the request context (nova/objects/migration.py)
+    sid = member.boot("mine")
+    ctl.settle()
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    ctl.settle()
+    mig = admin.migration_of(sid)
+    assert mig["status"] == "completed"
+    assert (mig["user_id"], mig["project_id"]) == (admin.user_id, admin.project_id)
+    assert admin.migrations(project_id=member.project_id) == []
+    assert admin.server(sid)["status"] == "ACTIVE"
