@@ -127,9 +127,10 @@ class ComputeAPI:
         overs = sorted(res for res, n in per.items()
                        if limits[res] >= 0 and used[res] + n * min_count > limits[res])
         first = overs[0] if overs else "instances"
-        raise TooManyInstances(overs=", ".join(overs) or first,
-                               req=per[first] * min_count, used=used[first],
-                               allowed=limits[first])
+        requested = (str(per[first] * min_count) if min_count == max_count else
+                     f"{per[first] * min_count}-{per[first] * max_count}")
+        raise TooManyInstances(overs=", ".join(overs) or first, req=requested,
+                               used=used[first], allowed=limits[first])
 
     # -- create / delete ------------------------------------------------------
 
@@ -273,7 +274,7 @@ class ComputeAPI:
     def live_migrate_abort(self, ctx: RequestContext, inst: Instance, migration_id: int,
                            allow_queued: bool) -> None:
         self.check_lock(ctx, inst)
-        self.check_state(inst, "abort live migration", LIVE_MIGRATABLE, ("migrating",))
+        self.check_state(inst, "abort live migration", (inst.vm_state,), ("migrating",))
         mig = self._migration_for(inst, migration_id)
         allowed = ("running", "queued", "preparing") if allow_queued else ("running",)
         if mig.status not in allowed or mig.migration_type != "live-migration":
@@ -285,7 +286,7 @@ class ComputeAPI:
     def live_migrate_force_complete(self, ctx: RequestContext, inst: Instance,
                                     migration_id: int) -> None:
         self.check_lock(ctx, inst)
-        self.check_state(inst, "force_complete", LIVE_MIGRATABLE, ("migrating",))
+        self.check_state(inst, "force_complete", (ACTIVE,), ("migrating",))
         mig = self._migration_for(inst, migration_id)
         if mig.status != "running" or mig.migration_type != "live-migration":
             raise InvalidMigrationState(migration_id=migration_id, instance_uuid=inst.uuid,

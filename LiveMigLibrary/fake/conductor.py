@@ -80,7 +80,8 @@ class Conductor:
         action = self.actions.latest(inst.uuid, "live-migration")
         mig = Migration(id=store.next_id("migration"), uuid=new_uuid(), instance_uuid=inst.uuid,
                         source_compute=inst.host, source_node=inst.node,
-                        project_id=inst.project_id, user_id=inst.user_id, created_at=now,
+                        # 2.80: who started the migration, not who owns the server
+                        project_id=ctx.project_id, user_id=ctx.user_id, created_at=now,
                         updated_at=now, dest_compute=host if force else None,
                         dest_node=host if force else None,
                         old_instance_type_id=int(inst.flavor.id) if inst.flavor.id.isdigit()
@@ -89,7 +90,10 @@ class Conductor:
         mig.new_instance_type_id = mig.old_instance_type_id
         mig.history.append(("accepted", now))
         store.add_migration(mig)
-        ev = self.actions.event_start(action, "conductor_live_migrate_instance")
+        # below 2.34 the API calls conductor's migrate_server (an RPC call), from
+        # 2.34 on it casts live_migrate_instance: each records its own event
+        ev = self.actions.event_start(action, "conductor_migrate_server" if sync else
+                                      "conductor_live_migrate_instance")
         held = False
         try:
             self._check_host_is_up(inst.host)

@@ -31,12 +31,34 @@ class Scheduler:
         self.hosts = hosts
         self.bugs = bugs
         # Nova's default enabled_filters that matter for this model, in order.
+        # (Disabled services and a requested destination are placement
+        # pre-filters: the COMPUTE_STATUS_DISABLED trait and in_tree.)
         self.filters: list[tuple[str, Filter]] = [
             ("AvailabilityZoneFilter", self._availability_zone_filter),
             ("ComputeFilter", self._compute_filter),
-            ("RequestedDestinationFilter", self._requested_destination_filter),
             ("IgnoreHostsFilter", self._ignore_hosts_filter),
         ]
+
+    # -- placement: allocation candidates ---------------------------------------
+
+    def allocation_candidates(self, spec: RequestSpec) -> list[ComputeNode]:
+        """Providers with room for one instance, not disabled, in the requested tree."""
+        placement = self.store.placement
+        resources = spec.flavor.resources()
+        if spec.requested_destination:
+            node = self.store.nodes.get(spec.requested_destination)
+            nodes = [node] if node else []
+        else:
+            nodes = self.store.nodes.values()
+        out = []
+        for node in nodes:
+            service = self.store.compute_service(node.host)
+            if service is None or service.status != "enabled":
+                continue  # required=!COMPUTE_STATUS_DISABLED
+            rp = placement.providers.get(node.uuid)
+            if rp is not None and all(rp.free(rc) >= n for rc, n in resources.items() if n):
+                out.append(node)
+        return out
 
     # -- filters ------------------------------------------------------------
 
@@ -47,29 +69,12 @@ class Scheduler:
     def _availability_zone_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
         return not spec.availability_zone or node.zone == spec.availability_zone
 
-    def _requested_destination_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
-        return not spec.requested_destination or node.host == spec.requested_destination
-
     def _ignore_hosts_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
         return not spec.ignore_hosts or node.host not in spec.ignore_hosts
 
-    def candidates(self, spec: RequestSpec) -> list[ComputeNode]:
-        """Hosts passing every filter and with room for one instance (placement)."""
-        placement = self.store.placement
-        resources = spec.flavor.resources()
-        if spec.requested_destination:
-            node = self.store.nodes.get(spec.requested_destination)
-            nodes = [node] if node else []
-        else:
-            nodes = self.store.nodes.values()
-        out = []
-        for node in nodes:
-            if not all(f(node, spec) for _, f in self.filters):
-                continue
-            rp = placement.providers.get(node.uuid)
-            if rp is not None and all(rp.free(rc) >= n for rc, n in resources.items() if n):
-                out.append(node)
-        return out
+    def filtered_hosts(self, candidates: list[ComputeNode], spec: RequestSpec
+                       ) -> list[ComputeNode]:
+        return [n for n in candidates if all(f(n, spec) for _, f in self.filters)]
 
     # -- weighers -----------------------------------------------------------
 
@@ -87,7 +92,11 @@ class Scheduler:
         # Weighed once, then kept ordered in a heap as claims consume RAM: one
         # request's instances share a flavor, so a host that cannot fit one
         # instance now cannot fit one later in the same request either.
-        heap = [(-self._ram_weight(n), n.id, n) for n in self.candidates(spec)]
+        candidates = self.allocation_candidates(spec)
+        if not candidates:
+            # "Got no allocation candidates from the Placement API"
+            raise NoValidHost(reason="")
+        heap = [(-self._ram_weight(n), n.id, n) for n in self.filtered_hosts(candidates, spec)]
         heapq.heapify(heap)
         claimed: list[tuple[str, ComputeNode]] = []
         for instance_uuid in instance_uuids:

@@ -114,6 +114,8 @@ def update_service(req: ApiRequest, service_id: str) -> Reply:
         raise invalid("status", status, f"{status!r} is not one of ['enabled', 'disabled']")
     if "disabled_reason" in body and status != "disabled":
         raise BadRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.")
+    if not _is_uuid(service_id):
+        raise BadRequest(f"Invalid uuid {service_id}")
     with req.cloud.lock:
         svc = req.cloud.store.service_by_uuid.get(service_id)
         if svc is None:
@@ -128,6 +130,15 @@ def update_service(req: ApiRequest, service_id: str) -> Reply:
             svc.forced_down = boolean("forced_down", body["forced_down"])
         svc.updated_at = req.cloud.clock.now()
         return Reply(200, {"service": views.service(req, svc)})
+
+
+def _is_uuid(text: str) -> bool:
+    import uuid
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 # -- os-hypervisors ----------------------------------------------------------------------
@@ -165,7 +176,7 @@ def hypervisor(req: ApiRequest, hypervisor_id: str) -> Reply:
         else:
             node = store.node_by_id.get(int(hypervisor_id)) if hypervisor_id.isdigit() else None
         if node is None:
-            raise HypervisorNotFound(hypervisor=hypervisor_id)
+            raise NotFound(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
         return Reply(200, {"hypervisor": views.hypervisor(req, node, True, True)})
 
 
@@ -370,9 +381,9 @@ def instance_action(req: ApiRequest, server_id: str, request_id: str) -> Reply:
                        if a.request_id == request_id), None)
         if record is None:
             raise InstanceActionNotFound(request_id=request_id, instance_uuid=inst.uuid)
-        # os_compute_api:os-instance-actions:events is admin-only by default
-        return Reply(200, {"instanceAction": views.instance_action(req, record,
-                                                                   req.ctx.is_admin)})
+        # events: admin always; the owner from 2.51 (without traceback)
+        return Reply(200, {"instanceAction": views.instance_action(
+            req, record, req.ctx.is_admin or req.mv("2.51"))})
 
 
 __all__ = ["rules", "fnmatch"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.routing import Rule
 
-from ...exception import BadRequest, NotFound
+from ...exception import BadRequest, MigrationNotFoundForInstance, NotFound
 from ...objects import IN_PROGRESS_MIGRATION
 from ..wsgi import ApiRequest, Reply
 from . import views
@@ -39,6 +39,9 @@ def os_migrations(req: ApiRequest) -> Reply:
         since = _parse_time(req, "changes-since", args["changes-since"])
     if req.mv("2.66") and args.get("changes-before"):
         before = _parse_time(req, "changes-before", args["changes-before"])
+    if since is not None and before is not None and since > before:
+        raise BadRequest("The value of changes-since must be less than or equal to "
+                         "changes-before.")
     with req.cloud.lock:
         if (iu := args.get("instance_uuid")) is not None:
             migs = store.migrations_of(iu)
@@ -123,10 +126,13 @@ def server_migration(req: ApiRequest, server_id: str, migration_id: str) -> Repl
         mid = _mid(migration_id)
         m = req.cloud.store.migrations.get(mid)
         if m is None or m.instance_uuid != inst.uuid:
-            raise NotFound(f"Migration {mid} could not be found for instance {inst.uuid}.")
-        if m.migration_type != "live-migration" or m.status not in IN_PROGRESS_MIGRATION:
             raise NotFound(f"In-progress live migration {mid} is not found for server "
                            f"{inst.uuid}.")
+        if m.migration_type != "live-migration":
+            raise NotFound(f"Migration {mid} for server {inst.uuid} is not live-migration.")
+        if m.status not in IN_PROGRESS_MIGRATION:
+            raise NotFound(f"Live migration {mid} for server {inst.uuid} is not in "
+                           "progress.")
         return Reply(200, {"migration": views.migration(req, m, server_scoped=True)})
 
 
@@ -150,5 +156,8 @@ def force_complete(req: ApiRequest, server_id: str, migration_id: str) -> Reply:
     with req.cloud.lock:
         api = req.cloud.compute_api
         inst = api.get(req.ctx, server_id)
-        api.live_migrate_force_complete(req.ctx, inst, _mid(migration_id))
+        try:
+            api.live_migrate_force_complete(req.ctx, inst, _mid(migration_id))
+        except MigrationNotFoundForInstance as exc:  # nova maps it to 400 here, 404 in abort
+            raise BadRequest(str(exc)) from None
     return Reply(202)

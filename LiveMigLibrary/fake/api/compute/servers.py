@@ -79,10 +79,7 @@ def create(req: ApiRequest) -> Reply:
     return_rid = boolean("return_reservation_id", server.get("return_reservation_id", False))
     api = _api(req)
     with req.cloud.lock:
-        try:
-            flavor = api.flavor(server["flavorRef"])
-        except Exception:
-            raise BadRequest("Invalid flavorRef provided.") from None
+        flavor = api.flavor(server["flavorRef"])  # FlavorNotFound: 400
         image_ref = server.get("imageRef")
         if not image_ref:
             raise BadRequest("Can not find requested image")
@@ -253,8 +250,7 @@ def action(req: ApiRequest, server_id: str) -> Reply:
 
 def _simple(req: ApiRequest, inst, name: str) -> Reply:
     action_name = SIMPLE[name]
-    _api(req).simple_action(req.ctx, inst, action_name, name if name.startswith("os-")
-                            else action_name)
+    _api(req).simple_action(req.ctx, inst, action_name, action_name)
     return Reply(202)
 
 
@@ -282,7 +278,9 @@ def _migrate_live(req: ApiRequest, inst, name: str) -> Reply:
     body = req.json()[name]
     if not isinstance(body, dict):
         raise invalid(name, body, f"{body!r} is not of type 'object'")
-    require_admin(req, "os_compute_api:os-migrate-server:migrate_live")
+    # nova >= 32: naming a host is its own, admin-only, rule
+    require_admin(req, "os_compute_api:os-migrate-server:migrate_live" +
+                  (":host" if body.get("host") else ""))
     allowed = {"block_migration", "host"}
     required = ["block_migration", "host"]
     if not req.mv("2.25"):
@@ -301,6 +299,8 @@ def _migrate_live(req: ApiRequest, inst, name: str) -> Reply:
     if host is not None and (not isinstance(host, str) or not host or len(host) > 255):
         raise invalid("host", host, f"{host!r} is not a valid hostname")
     force = boolean("force", body["force"]) if "force" in body else False
+    if force and not host:
+        raise BadRequest("Can't force to a non-provided destination")
     if not req.mv("2.30"):
         force = bool(host)  # before 2.30 a named host bypassed the scheduler
     _api(req).live_migrate(req.ctx, inst, host, block, force, sync=not req.mv("2.34"))
