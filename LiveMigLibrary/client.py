@@ -87,8 +87,10 @@ class CloudClient:
 
     def find_image_id(self, name_or_id: str) -> str | None:
         with cloud_call(f"find image '{name_or_id}'"):
-            image = self.conn.image.find_image(name_or_id, ignore_missing=True)
-        return image.id if image else None
+            try:
+                return self.conn.image.find_image(name_or_id, ignore_missing=False).id
+            except sdk_exc.NotFoundException:
+                return None
 
     def image_names(self) -> list[str]:
         with cloud_call("list images"):
@@ -96,8 +98,10 @@ class CloudClient:
 
     def find_flavor_id(self, name_or_id: str) -> str | None:
         with cloud_call(f"find flavor '{name_or_id}'"):
-            flavor = self.conn.compute.find_flavor(name_or_id, ignore_missing=True)
-        return flavor.id if flavor else None
+            try:
+                return self.conn.compute.find_flavor(name_or_id, ignore_missing=False).id
+            except sdk_exc.NotFoundException:
+                return None
 
     def flavor_names(self) -> list[str]:
         with cloud_call("list flavors"):
@@ -105,8 +109,10 @@ class CloudClient:
 
     def find_network_id(self, name_or_id: str) -> str | None:
         with cloud_call(f"find network '{name_or_id}'"):
-            network = self.conn.network.find_network(name_or_id, ignore_missing=True)
-        return network.id if network else None
+            try:
+                return self.conn.network.find_network(name_or_id, ignore_missing=False).id
+            except sdk_exc.NotFoundException:
+                return None
 
     # -- servers ----------------------------------------------------------------------------
 
@@ -151,10 +157,13 @@ class CloudClient:
 
     def find_server_id(self, name_or_id: str) -> str | None:
         with cloud_call(f"find server '{name_or_id}'"):
-            server = self.conn.compute.find_server(
-                name_or_id, ignore_missing=True, all_projects=True
-            )
-        return server.id if server else None
+            try:
+                found = self.conn.compute.find_server(
+                    name_or_id, ignore_missing=False, all_projects=True
+                )
+            except sdk_exc.NotFoundException:
+                return None
+        return found.id
 
     @staticmethod
     def _state(server) -> ServerState:
@@ -216,18 +225,15 @@ class CloudClient:
 
     @staticmethod
     def _migration(record, server_id: str | None = None) -> Migration:
-        raw = record.to_dict(computed=False)
-        body_id = record._body.attributes.get("id", raw.get("id"))
         return Migration(
-            id=body_id,
-            uuid=raw.get("uuid"),
-            server_id=raw.get("server_id") or raw.get("instance_uuid") or server_id or "",
-            status=(raw.get("status") or "").lower(),
-            migration_type=raw.get("migration_type") or "live-migration",
-            source=raw.get("source_compute"),
-            destination=raw.get("dest_compute"),
-            created_at=raw.get("created_at"),
-            raw=raw,
+            id=record.id,
+            uuid=record.uuid,
+            server_id=getattr(record, "server_id", None) or server_id or "",
+            status=(record.status or "").lower(),
+            migration_type=getattr(record, "migration_type", None) or "live-migration",
+            source=record.source_compute,
+            destination=record.dest_compute,
+            created_at=record.created_at,
         )
 
     # -- hosts --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ read their fields as ``${server.id}``, ``${server.name}``, ``${migration.status}
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,6 @@ class Migration:
     source: str | None
     destination: str | None
     created_at: str | None = None
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def type(self) -> str | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import requests
-from robot.api import logger
+from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
-from ..errors import InvalidArgument, LiveMigError
+from ..errors import InvalidArgument, LiveMigError, NotConfigured
 from .base import KeywordGroup
 
 
@@ -121,8 +121,9 @@ class ConnectionKeywords(KeywordGroup):
         """Makes the following keywords act as the member (non-admin) user.
 
         On the embedded fake cloud this is the `demo` user; on a real cloud it is the
-        `member_cloud` import argument. Host lookups, assertions and cleanup always use the
-        admin user. Undo with [Use Admin User].
+        `member_cloud` import argument; without it the test is skipped, with the reason.
+        Host lookups, assertions and cleanup always use the admin user. Undo with
+        [Use Admin User].
 
         Example:
 
@@ -133,7 +134,10 @@ class ConnectionKeywords(KeywordGroup):
             ${server} =    Create Server
         ```
         """
-        self._ctx.use_member(True)
+        try:
+            self._ctx.use_member(True)
+        except NotConfigured as error:
+            raise SkipExecution(str(error)) from None
 
     @keyword(tags=["connection"])
     def use_admin_user(self) -> None:

@@ -66,20 +66,41 @@ class ServerKeywords(KeywordGroup):
         networks = self._networks()
         full_name = f"{ctx.run_prefix}-{name}"
         reservation = client.create_servers(full_name, image_ref, flavor_ref, count, networks)
-        states = ctx.admin.servers_of_reservation(reservation)
-        servers = sorted(
-            (Server(s.id, s.name, reservation) for s in states), key=lambda s: _natural(s.name)
-        )
-        ctx.tracker.add_servers(servers)
-        if len(servers) != count:
-            raise UnexpectedState(
-                f"Reservation {reservation} holds {len(servers)} server(s), expected {count}."
-            )
+        servers = self._servers_of_reservation(reservation, count)
         logger.info(
             f"Created {count} server(s) in reservation {reservation}: "
             + ", ".join(str(s) for s in servers)
         )
         return servers
+
+    def _servers_of_reservation(self, reservation: str, count: int) -> list[Server]:
+        """The servers of a multi-create, tracked for cleanup as soon as they are listed."""
+        ctx = self._ctx
+
+        def observe() -> list[Server]:
+            states = ctx.admin.servers_of_reservation(reservation)
+            servers = [Server(s.id, s.name, reservation) for s in states]
+            ctx.tracker.add_servers(servers)
+            return sorted(servers, key=lambda s: _natural(s.name))
+
+        def check(servers: list[Server]) -> None:
+            if len(servers) > count:
+                raise UnexpectedState(
+                    f"Reservation {reservation} holds {len(servers)} servers, expected {count}."
+                )
+
+        return Waiter(
+            ctx.clock,
+            f"Reservation {reservation}",
+            f"{count} server(s) listed",
+            ctx.timeout(None),
+            ctx.poll_interval(None),
+        ).wait(
+            observe,
+            lambda servers: len(servers) == count,
+            lambda servers: f"{len(servers)} server(s) listed",
+            check,
+        )
 
     @keyword(tags=["servers"])
     def create_server(
