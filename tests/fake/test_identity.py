@@ -134,3 +134,23 @@ def test_openstacksdk_connects_and_lists(conn):
 
 def test_openstacksdk_member_connects(member_conn):
     assert list(member_conn.compute.servers()) == []
+
+
+def test_validate_token(cloud):
+    auth = cloud.cloud_config(admin=True)["auth"]
+    resp = token_request(cloud.auth_url, auth["username"], auth["password"], auth["project_name"])
+    tok = resp.headers["X-Subject-Token"]
+    check = requests.get(
+        cloud.auth_url + "/v3/auth/tokens",
+        headers={"X-Auth-Token": tok, "X-Subject-Token": tok},
+        timeout=10,
+    )
+    assert check.status_code == 200
+    assert check.headers["X-Subject-Token"] == tok
+    assert check.json()["token"]["user"]["name"] == auth["username"]
+    bad = requests.get(
+        cloud.auth_url + "/v3/auth/tokens",
+        headers={"X-Auth-Token": tok, "X-Subject-Token": "bogus"},
+        timeout=10,
+    )
+    assert bad.status_code == 404

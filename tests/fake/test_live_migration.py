@@ -544,3 +544,59 @@ def test_admin_migrating_member_server_owns_the_record(admin, member, ctl):
     assert (mig["user_id"], mig["project_id"]) == (admin.user_id, admin.project_id)
     assert admin.migrations(project_id=member.project_id) == []
     assert admin.server(sid)["status"] == "ACTIVE"
+
+
+def test_hypervisor_hostname_follows_host(admin, ctl, active_server):
+    sid, src = active_server
+    before = admin.server(sid)["OS-EXT-SRV-ATTR:hypervisor_hostname"]
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    ctl.settle()
+    after = admin.server(sid)
+    assert after["OS-EXT-SRV-ATTR:host"] == other(src)
+    assert after["OS-EXT-SRV-ATTR:hypervisor_hostname"] != before
+    mig = admin.migration_of(sid)
+    assert mig["dest_node"] == after["OS-EXT-SRV-ATTR:hypervisor_hostname"]
+    assert mig["source_node"] == before
+
+
+def test_action_request_id_matches_response_header(admin, ctl, active_server):
+    sid, _ = active_server
+    resp = admin.live_migrate(sid, mv="2.80")
+    assert resp.status_code == 202
+    req_id = resp.headers["x-openstack-request-id"]
+    assert req_id.startswith("req-")
+    ctl.settle()
+    actions = admin.compute("GET", f"/servers/{sid}/os-instance-actions").json()
+    lm = [a for a in actions["instanceActions"] if a["action"] == "live-migration"]
+    assert [a["request_id"] for a in lm] == [req_id]
+
+
+def test_server_pinned_to_az_stays_in_it(admin, ctl):
+    # an AZ requested at boot is kept in the RequestSpec; moves are scheduled inside it
+    ctl.add_host("compute3", zone="az2")
+    ctl.add_host("compute4", zone="az2")
+    sid = admin.boot("zoned", availability_zone="az2")
+    ctl.settle()
+    src = admin.server(sid)["OS-EXT-SRV-ATTR:host"]
+    assert src in ("compute3", "compute4")
+    resp = admin.live_migrate(sid, host="compute1", mv="2.30")
+    assert nova_error(resp, 400).startswith("No valid host was found.")
+    assert admin.live_migrate(sid, mv="2.30").status_code == 202
+    ctl.settle()
+    srv = admin.server(sid)
+    assert srv["OS-EXT-SRV-ATTR:host"] == ({"compute3", "compute4"} - {src}).pop()
+    assert srv["OS-EXT-AZ:availability_zone"] == "az2"
+
+
+def test_error_server_cannot_live_migrate(admin, ctl):
+    for h in ("compute1", "compute2"):
+        update_service(admin, h, status="disabled")
+    sid = admin.boot("broken")
+    ctl.settle()
+    for h in ("compute1", "compute2"):
+        update_service(admin, h, status="enabled")
+    assert admin.server(sid)["status"] == "ERROR"
+    resp = admin.live_migrate(sid, mv="2.80")
+    assert nova_error(resp, 409) == (
+        f"Cannot 'os-migrateLive' instance {sid} while it is in vm_state error"
+    )

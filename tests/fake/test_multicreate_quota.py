@@ -259,3 +259,23 @@ def test_single_server_too_big_for_any_host(small, small_cloud):
     _assert_all_error_no_valid_host(small, [srv])
     # no allocation candidates at all: NoValidHost(reason="") (nova/scheduler/manager.py)
     assert srv["fault"]["message"].rstrip() == "No valid host was found."
+
+
+def test_quota_set_detail_in_use(admin, ctl):
+    admin.boot("a", flavor="m1.medium")
+    ctl.settle()
+    resp = admin.compute("GET", f"/os-quota-sets/{admin.project_id}/detail")
+    assert resp.status_code == 200, resp.text
+    qs = resp.json()["quota_set"]
+    assert qs["instances"] == {"limit": 10, "in_use": 1, "reserved": 0}
+    assert qs["cores"] == {"limit": 20, "in_use": 2, "reserved": 0}
+    assert qs["ram"] == {"limit": 51200, "in_use": 4096, "reserved": 0}
+
+
+def test_error_servers_count_against_quota(small, small_cloud):
+    cap = _capacity(small, SMALL)
+    _reservation(small, "part", flavor="m1.small", min_count=1, max_count=cap + 1)
+    small_cloud.control.settle()
+    absolute = small.compute("GET", "/limits").json()["limits"]["absolute"]
+    assert absolute["totalInstancesUsed"] == cap + 1
+    assert absolute["totalCoresUsed"] == cap + 1

@@ -250,3 +250,17 @@ def test_openstacksdk_create_wait_delete(conn, cloud):
     conn.compute.delete_server(srv.id)
     ctl.settle()
     assert conn.compute.find_server(srv.id) is None
+
+
+def test_list_paging_with_limit_and_marker(admin, ctl):
+    ids = [admin.boot(f"p{i}") for i in range(3)]
+    ctl.settle()
+    resp = admin.compute("GET", "/servers/detail", params={"limit": 2})
+    body = resp.json()
+    assert len(body["servers"]) == 2
+    nxt = [lk for lk in body["servers_links"] if lk["rel"] == "next"]
+    assert nxt and f"marker={body['servers'][-1]['id']}" in nxt[0]["href"]
+    rest = admin.servers_detail(marker=body["servers"][-1]["id"])
+    assert {s["id"] for s in body["servers"]} | {s["id"] for s in rest} == set(ids)
+    resp = admin.compute("GET", "/servers/detail", params={"marker": ZERO_UUID})
+    assert nova_error(resp, 400) == f"marker [{ZERO_UUID}] not found"
