@@ -600,3 +600,62 @@ def test_error_server_cannot_live_migrate(admin, ctl):
     assert nova_error(resp, 409) == (
         f"Cannot 'os-migrateLive' instance {sid} while it is in vm_state error"
     )
+
+
+# -- conductor pre-checks (nova/conductor/tasks/live_migrate.py _execute) -------------------
+def test_source_host_down_sync_400(admin, ctl, active_server):
+    sid, src = active_server
+    update_service(admin, src, forced_down=True)
+    resp = admin.live_migrate(sid, mv="2.30")
+    assert nova_error(resp, 400) == f"Compute service of {src} is unavailable at this time."
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+
+
+def test_source_host_down_async_error(admin, ctl, active_server):
+    sid, src = active_server
+    update_service(admin, src, forced_down=True)
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+    assert [m["status"] for m in admin.migrations(instance_uuid=sid)] == ["error"]
+
+
+def test_forced_to_host_without_memory_sync_400(admin, ctl, active_server):
+    sid, src = active_server
+    ctl.add_host("compute-small", vcpus=1, memory_mb=256, disk_gb=1)
+    resp = admin.live_migrate(sid, host="compute-small", mv="2.30", force=True)
+    msg = nova_error(resp, 400)
+    assert msg.startswith(
+        f"Migration pre-check error: Unable to migrate {sid} to compute-small: Lack of memory"
+    ), msg
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+
+
+def test_forced_to_self_async_at_2_67(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=src, mv="2.67", force=True)
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    _assert_back_on_source(admin, sid, src)
+    assert [m["status"] for m in admin.migrations(instance_uuid=sid)] == ["error"]
+
+
+def test_unpinned_server_takes_destination_az(admin, ctl):
+    (sid,) = boot_on(admin, ctl, "compute1", n=1)
+    ctl.add_host("compute3", zone="az2")
+    assert admin.server(sid)["OS-EXT-AZ:availability_zone"] == "nova"
+    assert admin.live_migrate(sid, host="compute3", mv="2.80").status_code == 202
+    ctl.settle()
+    srv = admin.server(sid)
+    assert srv["OS-EXT-SRV-ATTR:host"] == "compute3"
+    assert srv["OS-EXT-AZ:availability_zone"] == "az2"
+
+
+@pytest.mark.parametrize("block", [True, False, "True", "false"])
+def test_block_migration_booleans_accepted(admin, ctl, active_server, block):
+    sid, src = active_server
+    assert admin.live_migrate(sid, mv="2.25", block_migration=block).status_code == 202
+    ctl.settle()
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
