@@ -24,7 +24,7 @@ Abort A Running Live Migration
     ${migration} =    Wait Until Migration Of Server Is    ${server}    cancelled
     Wait Until Servers Are Active    ${server}
     Server Should Be Untouched On Host    ${server}    ${source}
-    Consumer Should Hold No Allocations    ${migration}
+    Consumer Should Hold No Allocations    ${migration}    within=${SETTLE_TIME}
 
 Abort A Queued Live Migration
     [Documentation]    From microversion 2.65 a `queued` migration can be aborted too

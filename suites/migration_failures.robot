@@ -23,7 +23,7 @@ Failure While Running Is Rolled Back
     ${migration} =    Wait Until Migration Of Server Is    ${server}    failed
     Wait Until Servers Are Active    ${server}
     Server Should Be Untouched On Host    ${server}    ${source}
-    Consumer Should Hold No Allocations    ${migration}
+    Consumer Should Hold No Allocations    ${migration}    within=${SETTLE_TIME}
 
 Failure Preparing The Destination Is Rolled Back
     [Documentation]    A pre_live_migration failure on the destination ends the record
@@ -35,7 +35,7 @@ Failure Preparing The Destination Is Rolled Back
     ${migration} =    Wait Until Migration Of Server Is    ${server}    error
     Wait Until Servers Are Active    ${server}
     Server Should Be Untouched On Host    ${server}    ${source}
-    Consumer Should Hold No Allocations    ${migration}
+    Consumer Should Hold No Allocations    ${migration}    within=${SETTLE_TIME}
 
 Waiting For Completion Fails Fast On A Failed Migration
     [Documentation]    A wait for `completed` must stop as soon as the record says

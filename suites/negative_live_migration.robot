@@ -64,7 +64,7 @@ Stopped Server Is Refused
     Live Migration Of Server Should Be Refused    ${server}    Conflict
     Server Status Should Be    ${server}    SHUTOFF
     Server Should Be On Host    ${server}    ${source}
-    Allocations Of Consumer Should Be On Host    ${server}    ${source}
+    Allocations Of Consumer Should Be On Host    ${server}    ${source}    within=${SETTLE_TIME}
 
 Server Already Migrating Is Refused
     [Documentation]    The API sets task_state `migrating` before it answers, so a second

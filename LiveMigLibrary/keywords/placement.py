@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from robot.api.deco import keyword
 
 from ..errors import CheckFailed, InvalidArgument
 from ..models import Migration, Server
+from ..waiting import seconds
 from .base import KeywordGroup
 
 
@@ -68,36 +71,47 @@ class PlacementKeywords(KeywordGroup):
 
     @keyword(tags=["placement", "assertions"])
     def allocations_of_consumer_should_be_on_host(
-        self, consumer: Server | Migration | str, host: str
+        self,
+        consumer: Server | Migration | str,
+        host: str,
+        within: timedelta = timedelta(0),
     ) -> None:
         """Fails unless the consumer holds resources on `host` and nowhere else.
 
         Args:
             consumer: A server, a migration or a consumer uuid.
             host: The only compute host expected to carry its allocation.
+            within: How long the cloud may take to get there (Nova updates Placement just
+                after it marks a migration finished). Default: check once, now.
 
         Example:
 
         ```robotframework
         *** Test Cases ***
         Allocation Moved
-            Allocations Of Consumer Should Be On Host    ${server}    compute2
+            Allocations Of Consumer Should Be On Host    ${server}    compute2    within=10s
         ```
         """
-        allocations = self.get_allocations_of_consumer(consumer)
-        if set(allocations) != {host} or not allocations[host]:
-            observed = _describe(allocations)
-            raise CheckFailed(
-                f"Allocations of consumer {_label(consumer)} are {observed}, "
-                f"expected only on host {host}."
-            )
+
+        def check() -> None:
+            allocations = self.get_allocations_of_consumer(consumer)
+            if set(allocations) != {host} or not allocations[host]:
+                raise CheckFailed(
+                    f"Allocations of consumer {_label(consumer)} are {_describe(allocations)}, "
+                    f"expected only on host {host}."
+                )
+
+        self._eventually(check, within)
 
     @keyword(tags=["placement", "assertions"])
-    def consumer_should_hold_no_allocations(self, consumer: Server | Migration | str) -> None:
+    def consumer_should_hold_no_allocations(
+        self, consumer: Server | Migration | str, within: timedelta = timedelta(0)
+    ) -> None:
         """Fails if the consumer holds anything in Placement (e.g. a finished migration).
 
         Args:
             consumer: A server, a migration or a consumer uuid.
+            within: How long the cloud may take to release it. Default: check once, now.
 
         Example:
 
@@ -105,14 +119,36 @@ class PlacementKeywords(KeywordGroup):
         *** Test Cases ***
         Nothing Leaked
             ${migration} =    Get Migration Of Server    ${server}
-            Consumer Should Hold No Allocations    ${migration}
+            Consumer Should Hold No Allocations    ${migration}    within=10s
         ```
         """
-        allocations = self.get_allocations_of_consumer(consumer)
-        if allocations:
-            raise CheckFailed(
-                f"Consumer {_label(consumer)} holds {_describe(allocations)}, expected nothing."
-            )
+
+        def check() -> None:
+            allocations = self.get_allocations_of_consumer(consumer)
+            if allocations:
+                raise CheckFailed(
+                    f"Consumer {_label(consumer)} holds {_describe(allocations)}, expected nothing."
+                )
+
+        self._eventually(check, within)
+
+    def _eventually(self, check, within: timedelta) -> None:
+        """Runs ``check`` until it passes or ``within`` has passed; then its failure stands."""
+        clock = self._ctx.clock
+        limit = seconds(within)
+        if limit < 0:
+            raise InvalidArgument("within", within, "zero or more, e.g. 10s")
+        deadline = clock.now() + limit
+        interval = self._ctx.poll_interval(None)
+        while True:
+            try:
+                check()
+                return
+            except CheckFailed:
+                now = clock.now()
+                if now >= deadline:
+                    raise
+                clock.sleep(min(interval, deadline - now))
 
     @keyword(tags=["placement"])
     def get_host_usage(self, host: str) -> dict[str, int]:

@@ -104,3 +104,56 @@ def test_get_cloud_token_returns_a_secret(lib, stub):
     secret = lib.get_cloud_token()
     assert secret.value == "tok-123"
     assert "tok-123" not in str(secret)
+
+
+def test_allocation_check_waits_within_the_given_time_then_reports(lib, stub, monkeypatch):
+    from datetime import timedelta
+
+    answers = iter([{"rp-src": {"VCPU": 1}}, {"rp-src": {"VCPU": 1}}, {}])
+    stub.allocations = lambda consumer: next(answers)
+    stub.resource_provider_names = lambda: {"rp-src": "compute1"}
+    stub.hypervisor_names_by_host = lambda: {"compute1": ["compute1"]}
+    slept = []
+    monkeypatch.setattr(lib._ctx.clock, "sleep", slept.append)
+    lib.consumer_should_hold_no_allocations("m-uuid", within=timedelta(seconds=10))
+    assert len(slept) == 2
+
+    stub.allocations = lambda consumer: {"rp-src": {"VCPU": 1}}
+    with pytest.raises(CheckFailed, match="holds compute1: {'VCPU': 1}, expected nothing"):
+        lib.consumer_should_hold_no_allocations("m-uuid")
+
+
+def test_refusal_without_record_keeps_the_running_migration_as_the_migration(lib, stub):
+    from LiveMigLibrary.errors import CloudError
+
+    stub.states[SERVER_ID] = active()
+    lib.live_migrate_server(SERVER_ID, host="compute2")
+    stub.migration_records[SERVER_ID] = [_migration(5, "running")]
+
+    def refuse(*args):
+        raise CloudError("live-migrate", 409, "Cannot 'os-migrateLive' ... task_state migrating")
+
+    stub.live_migrate = refuse
+    lib.live_migration_of_server_should_be_refused(SERVER_ID, "Conflict")
+    assert lib.get_migration_of_server(SERVER_ID).id == 5
+
+
+def test_refusal_with_other_status_shows_the_clouds_message(lib, stub):
+    from LiveMigLibrary.errors import CloudError
+
+    stub.states[SERVER_ID] = active()
+
+    def refuse(*args):
+        raise CloudError("live-migrate", 400, "Compute host nope could not be found.")
+
+    stub.live_migrate = refuse
+    with pytest.raises(CheckFailed) as error:
+        lib.live_migration_of_server_should_be_refused(SERVER_ID, "Conflict", host="nope")
+    assert "Compute host nope could not be found." in str(error.value)
+    assert "expected Conflict (HTTP 409)" in str(error.value)
+
+
+def test_accepted_migration_fails_the_refusal_check(lib, stub):
+    stub.states[SERVER_ID] = active()
+    with pytest.raises(CheckFailed, match="was accepted, expected it refused with NoValidHost"):
+        lib.live_migration_of_server_should_be_refused(SERVER_ID, "NoValidHost", host="compute2")
