@@ -66,6 +66,7 @@ class Cloud:
         with self.lock:
             self.store.reset()
             self.faults.clear()
+            self.computes.parked.clear()
             self.faults.bind(self.store.instances)
             for fid, name, vcpus, ram, disk in FLAVORS:
                 self.store.flavors[fid] = Flavor(fid, name, vcpus, ram, disk)

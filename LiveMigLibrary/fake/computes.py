@@ -39,6 +39,7 @@ class ComputeHosts:
         self.actions = actions
         self.faults = faults
         self.bugs = bugs
+        self.parked: dict[str, list] = {}  # host -> work waiting for its compute to restart
 
     # -- hosts and services ---------------------------------------------------
 
@@ -93,12 +94,49 @@ class ComputeHosts:
         service = self.store.compute_service(host)
         if service is None:
             raise KeyError(host)
-        if service.alive and not alive:
+        was_alive = service.alive
+        if was_alive and not alive:
             service.last_seen = self.clock.now()
         service.alive = alive
         if alive:
             service.last_seen = self.clock.now()
+            if not was_alive:
+                self._init_host(host)
             self._start_queued(self.store.nodes[host])
+
+    def _alive(self, host: str | None) -> bool:
+        service = self.store.compute_service(host) if host else None
+        return service is not None and service.alive
+
+    def _park(self, host: str, kind: str, item) -> None:
+        """Work that fell due while the host's compute was dead waits for its restart."""
+        self.parked.setdefault(host, []).append((kind, item))
+
+    def _init_host(self, host: str) -> None:
+        """nova-compute restarting: what it was doing when it died is cleaned up.
+
+        As ``ComputeManager.init_host``: builds interrupted by the restart go to
+        ERROR; live migrations this host was running as source are errored out
+        and rolled back to the source.
+        """
+        for kind, item in self.parked.pop(host, []):
+            if kind == "build":
+                inst = item
+                if inst.uuid not in self.store.instances:
+                    continue
+                now = self.clock.now()
+                inst.pending = None
+                self.store.placement.delete(inst.uuid)
+                inst.vm_state, inst.task_state = ERROR, None
+                inst.fault = {"code": 500, "created": now, "message":
+                              "Instance spawn was interrupted by a restart of nova-compute."}
+                inst.updated_at = now
+            elif kind == "migration":
+                if not self._finished(item):
+                    self._rollback_live_migration(item, "error")
+            elif kind == "call":
+                fn, args = item
+                fn(*args)
 
     # -- builds ---------------------------------------------------------------
 
@@ -114,6 +152,10 @@ class ComputeHosts:
                                            name="build")
 
     def _spawned(self, inst: Instance, node: ComputeNode, action, ev, rule) -> None:
+        if not self._alive(node.host):
+            self.actions.event_finish(action, ev, "nova-compute stopped while spawning")
+            self._park(node.host, "build", inst)
+            return
         inst.pending = None
         now = self.clock.now()
         if rule is not None and rule.kind == "error":
@@ -161,6 +203,9 @@ class ComputeHosts:
                                         mig, action, ev, name="pre_live_migration")
 
     def _pre_live_migration_done(self, mig: Migration, action, ev) -> None:
+        if not self._alive(mig.source_compute):
+            self._park(mig.source_compute, "migration", mig)
+            return
         pre = self.actions.event_start(action, "compute_pre_live_migration", mig.dest_compute)
         error = None
         dest_service = self.store.compute_service(mig.dest_compute)
@@ -201,6 +246,14 @@ class ComputeHosts:
     def _post_live_migration(self, mig: Migration, action, ev) -> None:
         """Migration done: the instance is on the destination, the source is released."""
         mig.event = None
+        if not self._alive(mig.source_compute):
+            self._park(mig.source_compute, "migration", mig)
+            return
+        if not self._alive(mig.dest_compute):
+            # the hypervisor lost the destination mid-copy: the job fails on the source
+            self._driver_failed(mig, action, ev, f"Live Migration failure: unable to connect "
+                                f"to {mig.dest_compute}")
+            return
         inst = self._instance(mig)
         post = self.actions.event_start(action, "compute_post_live_migration_at_destination",
                                         mig.dest_compute)
@@ -303,7 +356,13 @@ class ComputeHosts:
             inst.updated_at = self.clock.now()
             self.actions.event_finish(action, ev)
 
-        inst.pending = self.clock.schedule(self.durations.action, done, name=event_name)
+        def due():
+            if not self._alive(inst.host):
+                self._park(inst.host, "call", (done, ()))
+                return
+            done()
+
+        inst.pending = self.clock.schedule(self.durations.action, due, name=event_name)
 
 
 __all__ = ["ComputeHosts", "PAUSED", "PAUSED_POWER"]

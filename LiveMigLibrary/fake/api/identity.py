@@ -105,13 +105,20 @@ class IdentityService(Service):
         return Reply(201, self.token_body(req, token, not nocatalog),
                      {"X-Subject-Token": token.id})
 
+    def _subject(self, req: ApiRequest):
+        subject = req.request.headers.get("X-Subject-Token")
+        try:
+            return req.cloud.identity.validate(subject)
+        except Unauthorized:
+            raise NotFound(f"Could not find token: {subject}.") from None
+
     def validate_token(self, req: ApiRequest) -> Reply:
-        token = req.cloud.identity.validate(req.request.headers.get("X-Subject-Token"))
+        token = self._subject(req)
         return Reply(200, self.token_body(req, token, "nocatalog" not in req.args),
                      {"X-Subject-Token": token.id})
 
     def revoke_token(self, req: ApiRequest) -> Reply:
-        token = req.cloud.identity.validate(req.request.headers.get("X-Subject-Token"))
+        token = self._subject(req)
         req.cloud.identity.revoke(token.id)
         return Reply(204)
 
