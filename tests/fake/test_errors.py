@@ -47,3 +47,20 @@ def test_not_found_body_shape(admin):
 def test_json_content_type(admin):
     resp = admin.compute("GET", "/servers/00000000-0000-0000-0000-000000000000")
     assert resp.headers["Content-Type"].startswith("application/json")
+
+
+def test_networks_required_from_2_37(admin):
+    body = admin.server_body("x")
+    del body["server"]["networks"]
+    resp = admin.compute("POST", "/servers", mv="2.37", json=body)
+    msg = nova_error(resp, 400)
+    assert "'networks' is a required property" in msg
+
+
+def test_request_id_headers(admin):
+    resp = admin.compute("GET", "/flavors")
+    rid = resp.headers["x-openstack-request-id"]
+    assert rid.startswith("req-")
+    assert resp.headers["x-compute-request-id"] == rid
+    presp = admin.placement("GET", "/resource_providers")
+    assert presp.headers["x-openstack-request-id"].startswith("req-")

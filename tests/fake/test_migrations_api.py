@@ -360,3 +360,18 @@ def test_os_migrations_changes_since_2_59(admin, ctl):
     assert nova_error(resp, 400) == (
         "The value of changes-since must be less than or equal to changes-before."
     )
+
+
+def test_new_migration_after_abort(admin, ctl, active_server):
+    sid, src = active_server
+    mig = _running(admin, ctl, sid)
+    assert (
+        admin.compute("DELETE", f"/servers/{sid}/migrations/{mig['id']}", mv="2.24").status_code
+        == 202
+    )
+    ctl.settle()
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    ctl.settle()
+    migs = sorted(admin.migrations(instance_uuid=sid), key=lambda m: m["id"])
+    assert [m["status"] for m in migs] == ["cancelled", "completed"]
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
