@@ -1,14 +1,15 @@
 *** Settings ***
-Documentation       Live migrations that fail inside Nova must roll back completely.
+Documentation    Live migrations that fail inside Nova must roll back completely.
 ...
-...                 The failures are injected in the fake cloud where real Nova can fail
-...                 (scheduling, the destination's pre_live_migration, the hypervisor while
-...                 running), so these tests are fake-only.
+...              The failures are injected in the fake cloud where real Nova can fail
+...              (scheduling, the destination's pre_live_migration, the hypervisor while
+...              running), so these tests are fake-only.
 
-Resource            ../resources/livemig.resource
+Resource         ../resources/livemig.resource
 
-Test Teardown       Delete Created Resources
-Test Tags           fake-only
+Test Teardown    Delete Created Resources
+
+Test Tags        fake-only
 
 
 *** Test Cases ***
