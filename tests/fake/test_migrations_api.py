@@ -375,3 +375,32 @@ def test_new_migration_after_abort(admin, ctl, active_server):
     migs = sorted(admin.migrations(instance_uuid=sid), key=lambda m: m["id"])
     assert [m["status"] for m in migs] == ["cancelled", "completed"]
     assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+
+
+def test_abort_preparing_from_2_65_cancels_after_pre_live_migration(admin, ctl, active_server):
+    # nova/compute/manager.py _do_live_migration: the waiting entry is gone, so the
+    # migration is rolled back with status 'cancelled' once pre_live_migration returns
+    sid, src = active_server
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    mig = run_until_status(admin, ctl, sid, "preparing", step=0.05)
+    resp = admin.compute("DELETE", f"/servers/{sid}/migrations/{mig['id']}", mv="2.65")
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    assert admin.migration_of(sid)["status"] == "cancelled"
+    srv = admin.server(sid)
+    assert (srv["status"], srv["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
+    assert srv["OS-EXT-SRV-ATTR:host"] == src
+    src_rp = admin.providers()[src]["uuid"]
+    assert alloc_resources_by_rp(admin.allocations(sid)) == {src_rp: TINY}
+    assert admin.allocations(mig["uuid"]) == {}
+
+
+def test_force_complete_preparing_is_400(admin, ctl, active_server):
+    sid, _ = active_server
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    mig = run_until_status(admin, ctl, sid, "preparing", step=0.05)
+    resp = _force_complete(admin, sid, mig["id"])
+    assert nova_error(resp, 400) == (
+        f"Migration {mig['id']} state of instance {sid} is preparing. "
+        "Cannot force complete while the migration is in this state."
+    )

@@ -305,3 +305,16 @@ def test_boot_into_availability_zone(admin, ctl):
 def test_boot_into_unknown_zone_400(admin):
     resp = admin.create_server("x", availability_zone="nowhere")
     assert nova_error(resp, 400) == "The requested availability zone is not available"
+
+
+def test_hypervisor_running_vms_follow_live_migration(admin, ctl):
+    sid = admin.boot("vm")
+    ctl.settle()
+    src = admin.server(sid)["OS-EXT-SRV-ATTR:host"]
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    ctl.settle()
+    hvs = admin.compute("GET", "/os-hypervisors/detail", mv="2.87").json()["hypervisors"]
+    by_host = {h["service"]["host"]: h for h in hvs}
+    dst = "compute2" if src == "compute1" else "compute1"
+    assert by_host[src]["running_vms"] == 0 and by_host[src]["vcpus_used"] == 0
+    assert by_host[dst]["running_vms"] == 1 and by_host[dst]["vcpus_used"] == 1
