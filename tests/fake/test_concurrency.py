@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from .helpers import Api, alloc_resources_by_rp
@@ -120,4 +121,50 @@ def test_concurrent_migrations_of_one_server_only_one_wins(cloud, admin, ctl, ac
     assert codes == [202] + [409] * (n - 1)
     ctl.settle()
     assert len(admin.migrations(instance_uuid=sid)) == 1
+    _check_consistency(admin)
+
+
+@pytest.fixture(scope="module")
+def tight_cloud():
+    from .conftest import start_fake_cloud
+
+    c = start_fake_cloud(
+        computes=2, clock="manual", host_vcpus=4, host_memory_mb=4096, host_disk_gb=40
+    )
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+def test_racing_boots_never_oversubscribe(tight_cloud):
+    tight_cloud.control.reset()
+    admin = Api(tight_cloud, admin=True)
+    n = 8
+    barrier = threading.Barrier(n)
+
+    def boot(i):
+        api = Api(tight_cloud, admin=(i % 2 == 0))
+        barrier.wait()
+        return api.boot(f"race{i}", flavor="m1.small")
+
+    with ThreadPoolExecutor(n) as pool:
+        ids = list(pool.map(boot, range(n)))
+    tight_cloud.control.settle()
+    statuses = [admin.server(s)["status"] for s in ids]
+    assert set(statuses) <= {"ACTIVE", "ERROR"}
+    assert "ERROR" in statuses and "ACTIVE" in statuses
+    _check_consistency(admin)
+    # racing live migrations onto a full cloud must not oversubscribe either
+    active = [s for s, st in zip(ids, statuses, strict=True) if st == "ACTIVE"]
+    barrier2 = threading.Barrier(len(active))
+
+    def move(sid):
+        api = Api(tight_cloud, admin=True)
+        barrier2.wait()
+        return api.live_migrate(sid, mv="2.80").status_code
+
+    with ThreadPoolExecutor(len(active)) as pool:
+        assert set(pool.map(move, active)) == {202}
+    tight_cloud.control.settle()
     _check_consistency(admin)
