@@ -88,3 +88,19 @@ def test_openstacksdk_negotiates_microversion(conn):
     # keystoneauth reads the version document and picks the highest common version
     server_mv = conn.compute.get_endpoint_data().max_microversion
     assert str(server_mv[0]) == "2" and int(server_mv[1]) == 104
+
+
+def test_header_for_another_service_is_ignored(admin):
+    resp = admin.compute(
+        "GET", "/flavors", mv=None, headers={"OpenStack-API-Version": "placement 1.10"}
+    )
+    assert resp.status_code == 200
+    assert resp.headers["OpenStack-API-Version"] == "compute 2.1"
+
+
+def test_placement_ignores_compute_header(admin):
+    resp = admin.placement(
+        "GET", "/resource_providers", mv=None, headers={"OpenStack-API-Version": "compute 2.80"}
+    )
+    assert resp.status_code == 200
+    assert resp.headers["OpenStack-API-Version"] == "placement 1.0"

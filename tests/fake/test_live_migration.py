@@ -249,6 +249,8 @@ def _assert_back_on_source(admin, sid, src):
     assert srv["status"] == "ACTIVE", srv
     assert srv["OS-EXT-STS:task_state"] is None
     assert srv["OS-EXT-SRV-ATTR:host"] == src
+    # faults are only shown for ERROR/DELETED servers (nova/api/openstack/compute/views/servers.py)
+    assert "fault" not in srv
     rp = admin.providers()[src]["uuid"]
     assert alloc_resources_by_rp(admin.allocations(sid)) == {rp: TINY}
     for m in admin.migrations(instance_uuid=sid):
@@ -659,3 +661,41 @@ def test_block_migration_booleans_accepted(admin, ctl, active_server, block):
     assert admin.live_migrate(sid, mv="2.25", block_migration=block).status_code == 202
     ctl.settle()
     assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+
+
+@pytest.mark.parametrize(
+    "action,name", [("pause", "pause"), ("os-stop", "stop"), ("suspend", "suspend")]
+)
+def test_state_changes_rejected_while_migrating(admin, ctl, active_server, action, name):
+    sid, _ = active_server
+    assert admin.live_migrate(sid, mv="2.80").status_code == 202
+    run_until_status(admin, ctl, sid, "running", step=0.1)
+    resp = admin.action(sid, {action: None})
+    assert nova_error(resp, 409) == (
+        f"Cannot '{name}' instance {sid} while it is in task_state migrating"
+    )
+    ctl.settle()
+    assert admin.server(sid)["status"] == "ACTIVE"
+
+
+def test_sync_precheck_failure_recorded_in_instance_action(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=src, mv="2.30")
+    nova_error(resp, 400)
+    ctl.settle()
+    actions = admin.compute("GET", f"/servers/{sid}/os-instance-actions").json()
+    lm = [a for a in actions["instanceActions"] if a["action"] == "live-migration"]
+    assert len(lm) == 1
+    detail = admin.compute(
+        "GET", f"/servers/{sid}/os-instance-actions/{lm[0]['request_id']}"
+    ).json()["instanceAction"]
+    events = {e["event"]: e for e in detail["events"]}
+    assert events["conductor_migrate_server"]["result"] == "Error"
+
+
+def test_unknown_host_records_no_action(admin, ctl, active_server):
+    # ComputeHostNotFound is raised before _record_action_start
+    sid, _ = active_server
+    nova_error(admin.live_migrate(sid, host="nope", mv="2.80"), 400)
+    actions = admin.compute("GET", f"/servers/{sid}/os-instance-actions").json()
+    assert [a["action"] for a in actions["instanceActions"]] == ["create"]
