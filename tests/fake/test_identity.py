@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 import requests
@@ -154,3 +155,37 @@ def test_validate_token(cloud):
         timeout=10,
     )
     assert bad.status_code == 404
+
+
+def test_auth_with_domain_and_project_ids(cloud):
+    auth = cloud.cloud_config(admin=True)["auth"]
+    first = token_request(cloud.auth_url, auth["username"], auth["password"], auth["project_name"])
+    project_id = first.json()["token"]["project"]["id"]
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": auth["username"],
+                        "domain": {"id": "default"},
+                        "password": auth["password"],
+                    }
+                },
+            },
+            "scope": {"project": {"id": project_id}},
+        }
+    }
+    resp = requests.post(cloud.auth_url + "/v3/auth/tokens", json=body, timeout=10)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["token"]["project"]["id"] == project_id
+
+
+def test_token_timestamps_are_keystone_format(cloud):
+    auth = cloud.cloud_config(admin=True)["auth"]
+    token = token_request(
+        cloud.auth_url, auth["username"], auth["password"], auth["project_name"]
+    ).json()["token"]
+    for key in ("expires_at", "issued_at"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", token[key]), token[key]
+    assert token["expires_at"] > token["issued_at"]

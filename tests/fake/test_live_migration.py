@@ -699,3 +699,30 @@ def test_unknown_host_records_no_action(admin, ctl, active_server):
     nova_error(admin.live_migrate(sid, host="nope", mv="2.80"), 400)
     actions = admin.compute("GET", f"/servers/{sid}/os-instance-actions").json()
     assert [a["action"] for a in actions["instanceActions"]] == ["create"]
+
+
+# -- below 2.30 a named host is forced (compute/api.py: only `force is False` makes it a hint) ---
+def test_tempest_style_2_1_named_host(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(
+        sid, host=other(src), mv="2.1", block_migration=False, disk_over_commit=False
+    )
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    srv = admin.server(sid)
+    assert (srv["status"], srv["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", other(src))
+
+
+def test_named_host_below_2_30_bypasses_scheduler(admin, ctl, active_server):
+    sid, src = active_server
+    update_service(admin, other(src), status="disabled", disabled_reason="maint")
+    resp = admin.live_migrate(sid, host=other(src), mv="2.29")
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+
+
+def test_named_source_below_2_30_is_unable_to_migrate_to_self(admin, ctl, active_server):
+    sid, src = active_server
+    resp = admin.live_migrate(sid, host=src, mv="2.29")
+    assert nova_error(resp, 400) == (f"Unable to migrate instance ({sid}) to current host ({src}).")

@@ -404,3 +404,25 @@ def test_force_complete_preparing_is_400(admin, ctl, active_server):
         f"Migration {mig['id']} state of instance {sid} is preparing. "
         "Cannot force complete while the migration is in this state."
     )
+
+
+def _events_of(admin, sid, action_name):
+    actions = admin.compute("GET", f"/servers/{sid}/os-instance-actions").json()
+    (act,) = [a for a in actions["instanceActions"] if a["action"] == action_name]
+    detail = admin.compute("GET", f"/servers/{sid}/os-instance-actions/{act['request_id']}")
+    return {e["event"]: e for e in detail.json()["instanceAction"]["events"]}
+
+
+def test_abort_and_force_complete_events(admin, ctl):
+    (a,) = boot_on(admin, ctl, "compute1", n=1, prefix="a")
+    (b,) = boot_on(admin, ctl, "compute2", n=1, prefix="b")
+    ma, mb = _running(admin, ctl, a), _running(admin, ctl, b)
+    assert (
+        admin.compute("DELETE", f"/servers/{a}/migrations/{ma['id']}", mv="2.24").status_code == 202
+    )
+    assert _force_complete(admin, b, mb["id"]).status_code == 202
+    ctl.settle()
+    ev = _events_of(admin, a, "live_migration_cancel")
+    assert ev["compute_live_migration_abort"]["result"] == "Success"
+    ev = _events_of(admin, b, "live_migration_force_complete")
+    assert ev["compute_live_migration_force_complete"]["result"] == "Success"
