@@ -38,6 +38,7 @@ class Settings:
     computes: int
     fake_clock: FakeClockMode
     fake_speed: float
+    fake_bugs: tuple[str, ...]
     image: str | None
     flavor: str | None
     network: str
@@ -104,10 +105,17 @@ class LibraryContext:
             computes=settings.computes,
             clock=settings.fake_clock.value,
             speed=settings.fake_speed,
+            emulate_bugs=settings.fake_bugs,
         ).start()
         logger.info(
             f"Started the embedded fake cloud at {self.fake.endpoint} with "
-            f"{settings.computes} compute hosts ({settings.fake_clock.value} clock)."
+            f"{settings.computes} compute hosts ({settings.fake_clock.value} clock"
+            + (
+                f", emulating Nova bugs {', '.join(settings.fake_bugs)}"
+                if settings.fake_bugs
+                else ""
+            )
+            + ")."
         )
         if settings.fake_clock is FakeClockMode.MANUAL:
             self.clock = FakeCloudClock(self.fake.control)

@@ -103,6 +103,7 @@ class LiveMigLibrary(
         computes: int = 2,
         fake_clock: FakeClockMode = FakeClockMode.MANUAL,
         fake_speed: float = 10.0,
+        fake_bugs: str = "",
         image: str | None = None,
         flavor: str | None = None,
         network: str = "none",
@@ -122,6 +123,9 @@ class LiveMigLibrary(
             computes: Number of compute hosts of the embedded fake cloud.
             fake_clock: Clock of the embedded fake: `manual` (default), `scaled` or `real`.
             fake_speed: Virtual seconds per real second with the `scaled` fake clock.
+            fake_bugs: Historical Nova bugs the embedded fake cloud should emulate,
+                comma-separated (e.g. `1718455,1848343`); empty for a fixed Nova. Used to
+                prove that suites catch them (`livemig-bug-zoo`).
             image: Default image name or id (fake default: `cirros-0.6.2-x86_64-disk`).
             flavor: Default flavor name or id (fake default: `m1.tiny`).
             network: Networks of created servers: `none` (default), `auto`, or a network
@@ -148,6 +152,21 @@ class LiveMigLibrary(
         ):
             if value.total_seconds() <= 0:
                 raise InvalidArgument(name, value, "a time greater than zero, e.g. 30s")
+        bugs = tuple(b for b in (fake_bugs or "").replace(",", " ").split() if b)
+        if bugs:
+            from .fake.bugs import KNOWN_BUGS
+
+            unknown = [b for b in bugs if b not in KNOWN_BUGS]
+            if unknown:
+                raise InvalidArgument(
+                    "fake_bugs",
+                    ", ".join(unknown),
+                    "bugs the fake emulates: " + ", ".join(KNOWN_BUGS),
+                )
+            if cloud:
+                raise InvalidArgument(
+                    "fake_bugs", fake_bugs, "empty when a real cloud is used (cloud=" + cloud + ")"
+                )
         if not name_prefix or not name_prefix.strip():
             raise InvalidArgument("name_prefix", name_prefix, "a non-empty text")
         if not network or not network.strip():
@@ -162,6 +181,7 @@ class LiveMigLibrary(
             computes=computes,
             fake_clock=fake_clock,
             fake_speed=fake_speed,
+            fake_bugs=bugs,
             image=(image or "").strip() or None,
             flavor=(flavor or "").strip() or None,
             network=network.strip(),

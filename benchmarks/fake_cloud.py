@@ -39,9 +39,23 @@ def fake_cloud(computes: int, *extra: str):
     with tempfile.TemporaryDirectory(prefix="livemig-bench-") as tmp:
         clouds = Path(tmp) / "clouds.yaml"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "LiveMigLibrary.fake.cli", "--computes", str(computes),
-             "--clock", "scaled", "--speed", "1000", "--clouds-yaml", str(clouds), *extra],
-            stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "LiveMigLibrary.fake.cli",
+                "--computes",
+                str(computes),
+                "--clock",
+                "scaled",
+                "--speed",
+                "1000",
+                "--clouds-yaml",
+                str(clouds),
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             for line in proc.stdout:
                 if line.startswith("clouds_yaml:"):
@@ -61,15 +75,29 @@ def image_id(conn) -> str:
 
 def unlimited_quota(conn) -> None:
     project = conn.current_project_id
-    conn.compute.put(f"/os-quota-sets/{project}", json={"quota_set": {
-        "instances": -1, "cores": -1, "ram": -1}}, microversion=MV).raise_for_status()
+    conn.compute.put(
+        f"/os-quota-sets/{project}",
+        json={"quota_set": {"instances": -1, "cores": -1, "ram": -1}},
+        microversion=MV,
+    ).raise_for_status()
 
 
 def multi_create(conn, image: str, count: int, name: str) -> str:
-    resp = conn.compute.post("/servers", json={"server": {
-        "name": name, "flavorRef": "1", "imageRef": image, "networks": "none",
-        "min_count": count, "max_count": count, "return_reservation_id": True}},
-        microversion=MV)
+    resp = conn.compute.post(
+        "/servers",
+        json={
+            "server": {
+                "name": name,
+                "flavorRef": "1",
+                "imageRef": image,
+                "networks": "none",
+                "min_count": count,
+                "max_count": count,
+                "return_reservation_id": True,
+            }
+        },
+        microversion=MV,
+    )
     resp.raise_for_status()
     return resp.json()["reservation_id"]
 
@@ -104,8 +132,7 @@ def bench_seed_scenario_s() -> float:
         rid = multi_create(conn, image, 2, "seed")
         first = wait_all_active(conn, rid, 2)[0]
         first = conn.compute.get_server(first.id)
-        target = next(h.name for h in conn.compute.hypervisors()
-                      if h.name != first.compute_host)
+        target = next(h.name for h in conn.compute.hypervisors() if h.name != first.compute_host)
         conn.compute.live_migrate_server(first, host=target, block_migration="auto")
         while True:
             migs = list(conn.compute.migrations(instance_uuid=first.id))
@@ -135,8 +162,7 @@ def bench_rss_10k_servers_mb() -> float:
         for rid in rids:
             wait_all_active(conn, rid, 500, timeout=300)
         status = Path(f"/proc/{proc.pid}/status").read_text()
-        kb = int(next(line for line in status.splitlines()
-                      if line.startswith("VmRSS:")).split()[1])
+        kb = int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
         return kb / 1024
 
 

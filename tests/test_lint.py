@@ -21,8 +21,12 @@ def _tool(name: str) -> str:
 
 
 def test_python_passes_ruff():
-    result = subprocess.run([_tool("ruff"), "check", "LiveMigLibrary", "tests", "benchmarks"],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [_tool("ruff"), "check", "LiveMigLibrary", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -30,6 +34,7 @@ def test_robot_files_pass_robocop():
     targets = [p for p in ("suites", "resources") if any((ROOT / p).glob("*.r*"))]
     if not targets:
         pytest.fail("no .robot or .resource files found under suites/ or resources/")
-    result = subprocess.run([_tool("robocop"), "check", *targets], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [_tool("robocop"), "check", *targets], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -26,16 +26,33 @@ __all__ = ["FakeCloud", "IMAGE_ID", "IMAGE_NAME"]
 class FakeCloud:
     """A fake cloud served on 127.0.0.1; ``start()`` it, use it, ``stop()`` it."""
 
-    def __init__(self, *, computes: int = 2, clock: str = "manual", speed: float = 10.0,
-                 port: int = 0, durations: dict | None = None, emulate_bugs=(),
-                 host_vcpus: int = 16, host_memory_mb: int = 32768, host_disk_gb: int = 500,
-                 host_prefix: str = "compute"):
+    def __init__(
+        self,
+        *,
+        computes: int = 2,
+        clock: str = "manual",
+        speed: float = 10.0,
+        port: int = 0,
+        durations: dict | None = None,
+        emulate_bugs=(),
+        host_vcpus: int = 16,
+        host_memory_mb: int = 32768,
+        host_disk_gb: int = 500,
+        host_prefix: str = "compute",
+    ):
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
-        self.backend = Cloud(computes=computes, clock=clock, speed=speed, durations=durations,
-                             emulate_bugs=emulate_bugs, host_vcpus=host_vcpus,
-                             host_memory_mb=host_memory_mb, host_disk_gb=host_disk_gb,
-                             host_prefix=host_prefix)
+        self.backend = Cloud(
+            computes=computes,
+            clock=clock,
+            speed=speed,
+            durations=durations,
+            emulate_bugs=emulate_bugs,
+            host_vcpus=host_vcpus,
+            host_memory_mb=host_memory_mb,
+            host_disk_gb=host_disk_gb,
+            host_prefix=host_prefix,
+        )
         self.control = Control(self.backend)
         self._port = port
         self._http: HttpServer | None = None
@@ -81,9 +98,14 @@ class FakeCloud:
         """One ``clouds.yaml`` entry (admin user, or the member user ``demo``)."""
         user = self.backend.identity.users["admin" if admin else "demo"]
         return {
-            "auth": {"auth_url": self.auth_url, "username": user.name,
-                     "password": user.password, "project_name": user.project.name,
-                     "user_domain_name": "Default", "project_domain_name": "Default"},
+            "auth": {
+                "auth_url": self.auth_url,
+                "username": user.name,
+                "password": user.password,
+                "project_name": user.project.name,
+                "user_domain_name": "Default",
+                "project_domain_name": "Default",
+            },
             "region_name": "RegionOne",
             "identity_api_version": 3,
             "interface": "public",
@@ -91,8 +113,13 @@ class FakeCloud:
 
     def clouds_yaml(self) -> str:
         import json
-        clouds = {"clouds": {"livemig-fake": self.cloud_config(True),
-                             "livemig-fake-member": self.cloud_config(False)}}
+
+        clouds = {
+            "clouds": {
+                "livemig-fake": self.cloud_config(True),
+                "livemig-fake-member": self.cloud_config(False),
+            }
+        }
         return json.dumps(clouds, indent=2) + "\n"  # JSON is YAML
 
     def write_clouds_yaml(self, path: str | os.PathLike) -> Path:
@@ -109,4 +136,5 @@ class FakeCloud:
     def connect(self, admin: bool = True):
         """An openstacksdk connection to this cloud."""
         import openstack
+
         return openstack.connect(**self.cloud_config(admin))

@@ -1,7 +1,7 @@
 """``livemig-fake-cloud``: serve a fake cloud until interrupted.
 
-    livemig-fake-cloud --computes 3 --clouds-yaml ./clouds.yaml
-    OS_CLIENT_CONFIG_FILE=./clouds.yaml openstack --os-cloud livemig-fake server list
+livemig-fake-cloud --computes 3 --clouds-yaml ./clouds.yaml
+OS_CLIENT_CONFIG_FILE=./clouds.yaml openstack --os-cloud livemig-fake server list
 """
 
 from __future__ import annotations
@@ -23,31 +23,52 @@ def _phase(text: str) -> tuple[str, float]:
     try:
         return name, float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"seconds of {name!r} must be a number, "
-                                         f"got {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"seconds of {name!r} must be a number, got {value!r}"
+        ) from None
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="livemig-fake-cloud",
         description="Serve a stateful fake OpenStack cloud (Keystone v3, Nova, Placement, "
-                    "a little Glance) on 127.0.0.1 until interrupted.")
+        "a little Glance) on 127.0.0.1 until interrupted.",
+    )
     p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
     p.add_argument("--computes", type=int, default=2, help="compute hosts (default: 2)")
-    p.add_argument("--clouds-yaml", metavar="PATH",
-                   help="write a clouds.yaml with clouds 'livemig-fake' (admin) and "
-                        "'livemig-fake-member' (member)")
-    p.add_argument("--clock", choices=("scaled", "real", "manual"), default="scaled",
-                   help="scaled: virtual time runs --speed times faster than real time "
-                        "(default); real; manual: time moves only through the control API")
-    p.add_argument("--speed", type=float, default=10.0,
-                   help="virtual seconds per real second for --clock scaled (default: 10)")
-    p.add_argument("--duration", type=_phase, action="append", default=[],
-                   metavar="PHASE=SECONDS",
-                   help="phase duration in virtual seconds; phases: "
-                        + ", ".join(Durations().as_dict()))
-    p.add_argument("--emulate-bugs", default="", metavar="BUG[,BUG]",
-                   help="behave like a Nova with these bugs: " + ", ".join(KNOWN_BUGS))
+    p.add_argument(
+        "--clouds-yaml",
+        metavar="PATH",
+        help="write a clouds.yaml with clouds 'livemig-fake' (admin) and "
+        "'livemig-fake-member' (member)",
+    )
+    p.add_argument(
+        "--clock",
+        choices=("scaled", "real", "manual"),
+        default="scaled",
+        help="scaled: virtual time runs --speed times faster than real time "
+        "(default); real; manual: time moves only through the control API",
+    )
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=10.0,
+        help="virtual seconds per real second for --clock scaled (default: 10)",
+    )
+    p.add_argument(
+        "--duration",
+        type=_phase,
+        action="append",
+        default=[],
+        metavar="PHASE=SECONDS",
+        help="phase duration in virtual seconds; phases: " + ", ".join(Durations().as_dict()),
+    )
+    p.add_argument(
+        "--emulate-bugs",
+        default="",
+        metavar="BUG[,BUG]",
+        help="behave like a Nova with these bugs: " + ", ".join(KNOWN_BUGS),
+    )
     p.add_argument("--host-vcpus", type=int, default=16)
     p.add_argument("--host-memory-mb", type=int, default=32768)
     p.add_argument("--host-disk-gb", type=int, default=500)
@@ -57,10 +78,17 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        cloud = FakeCloud(computes=args.computes, clock=args.clock, speed=args.speed,
-                          port=args.port, durations=dict(args.duration),
-                          emulate_bugs=args.emulate_bugs, host_vcpus=args.host_vcpus,
-                          host_memory_mb=args.host_memory_mb, host_disk_gb=args.host_disk_gb)
+        cloud = FakeCloud(
+            computes=args.computes,
+            clock=args.clock,
+            speed=args.speed,
+            port=args.port,
+            durations=dict(args.duration),
+            emulate_bugs=args.emulate_bugs,
+            host_vcpus=args.host_vcpus,
+            host_memory_mb=args.host_memory_mb,
+            host_disk_gb=args.host_disk_gb,
+        )
         cloud.start()
     except (ValueError, OSError) as exc:
         print(f"livemig-fake-cloud: error: {exc}", file=sys.stderr)

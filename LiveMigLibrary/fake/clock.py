@@ -51,8 +51,9 @@ class Event:
 class Clock:
     """Virtual time in seconds since the cloud started, plus an event heap."""
 
-    def __init__(self, lock: threading.RLock, mode: ClockMode | str = ClockMode.MANUAL,
-                 speed: float = 10.0):
+    def __init__(
+        self, lock: threading.RLock, mode: ClockMode | str = ClockMode.MANUAL, speed: float = 10.0
+    ):
         self.mode = ClockMode(mode)
         if self.mode is ClockMode.REAL:
             speed = 1.0
@@ -91,8 +92,13 @@ class Clock:
 
     def schedule(self, delay: float, fn: Callable, *args, name: str = "") -> Event:
         """Run ``fn(*args)`` ``delay`` virtual seconds from now (under the store lock)."""
-        event = Event(self.now() + max(0.0, delay), next(self._seq), fn, args,
-                      name or getattr(fn, "__name__", "event"))
+        event = Event(
+            self.now() + max(0.0, delay),
+            next(self._seq),
+            fn,
+            args,
+            name or getattr(fn, "__name__", "event"),
+        )
         heapq.heappush(self._heap, event)
         if self._runner is not None:
             with self._wakeup:
@@ -123,8 +129,9 @@ class Clock:
     def advance(self, seconds: float) -> float:
         """Move virtual time forward, firing every event that falls due on the way."""
         if self.mode is not ClockMode.MANUAL:
-            raise ValueError(f"the clock is in {self.mode.value} mode; only a manual clock "
-                             "can be advanced")
+            raise ValueError(
+                f"the clock is in {self.mode.value} mode; only a manual clock can be advanced"
+            )
         if seconds < 0:
             raise ValueError(f"seconds must be zero or more, got {seconds!r}")
         with self._lock:

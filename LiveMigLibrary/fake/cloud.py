@@ -32,14 +32,25 @@ IMAGE_NAME = "cirros-0.6.2-x86_64-disk"
 
 
 class Cloud:
-    def __init__(self, *, computes: int = 2, clock: str | ClockMode = ClockMode.MANUAL,
-                 speed: float = 10.0, durations: dict | None = None, emulate_bugs=(),
-                 host_vcpus: int = 16, host_memory_mb: int = 32768, host_disk_gb: int = 500,
-                 host_prefix: str = "compute", admin_password: str | None = None,
-                 member_password: str | None = None):
+    def __init__(
+        self,
+        *,
+        computes: int = 2,
+        clock: str | ClockMode = ClockMode.MANUAL,
+        speed: float = 10.0,
+        durations: dict | None = None,
+        emulate_bugs=(),
+        host_vcpus: int = 16,
+        host_memory_mb: int = 32768,
+        host_disk_gb: int = 500,
+        host_prefix: str = "compute",
+        admin_password: str | None = None,
+        member_password: str | None = None,
+    ):
         if not isinstance(computes, int) or isinstance(computes, bool) or computes < 0:
-            raise ValueError(f"computes must be a whole number of hosts (0 or more), "
-                             f"got {computes!r}")
+            raise ValueError(
+                f"computes must be a whole number of hosts (0 or more), got {computes!r}"
+            )
         self.lock = threading.RLock()
         self.clock = Clock(self.lock, clock, speed)
         self.store = Store(self.clock, self.lock)
@@ -50,15 +61,29 @@ class Cloud:
         self.bugs = Bugs(emulate_bugs)
         self.faults = Faults(self.clock)
         self.actions = InstanceActions(self.store)
-        self.computes = ComputeHosts(self.store, self.durations, self.actions, self.faults,
-                                     self.bugs)
+        self.computes = ComputeHosts(
+            self.store, self.durations, self.actions, self.faults, self.bugs
+        )
         self.scheduler = Scheduler(self.store, self.computes, self.bugs)
-        self.conductor = Conductor(self.store, self.scheduler, self.computes, self.actions,
-                                   self.faults, self.bugs)
-        self.compute_api = ComputeAPI(self.store, self.conductor, self.computes, self.actions,
-                                      self.durations, self.faults, self.bugs)
-        self.initial_hosts = dict(count=computes, vcpus=host_vcpus, memory_mb=host_memory_mb,
-                                  disk_gb=host_disk_gb, prefix=host_prefix)
+        self.conductor = Conductor(
+            self.store, self.scheduler, self.computes, self.actions, self.faults, self.bugs
+        )
+        self.compute_api = ComputeAPI(
+            self.store,
+            self.conductor,
+            self.computes,
+            self.actions,
+            self.durations,
+            self.faults,
+            self.bugs,
+        )
+        self.initial_hosts = dict(
+            count=computes,
+            vcpus=host_vcpus,
+            memory_mb=host_memory_mb,
+            disk_gb=host_disk_gb,
+            prefix=host_prefix,
+        )
         self.seed()
 
     def seed(self) -> None:
@@ -75,18 +100,30 @@ class Cloud:
             self._add_control_services()
             h = self.initial_hosts
             for i in range(1, h["count"] + 1):
-                self.computes.add_host(f"{h['prefix']}{i}", vcpus=h["vcpus"],
-                                       memory_mb=h["memory_mb"], disk_gb=h["disk_gb"])
+                self.computes.add_host(
+                    f"{h['prefix']}{i}",
+                    vcpus=h["vcpus"],
+                    memory_mb=h["memory_mb"],
+                    disk_gb=h["disk_gb"],
+                )
 
     def _add_control_services(self) -> None:
         """nova-conductor and nova-scheduler on a controller, listed by os-services."""
         from .objects import Service
         from .store import new_uuid
+
         now = self.clock.now()
         for binary in ("nova-scheduler", "nova-conductor"):
-            svc = Service(id=self.store.next_id("service"), uuid=new_uuid(), binary=binary,
-                          host="controller", zone="internal", last_seen=now, updated_at=now,
-                          created_at=now)
+            svc = Service(
+                id=self.store.next_id("service"),
+                uuid=new_uuid(),
+                binary=binary,
+                host="controller",
+                zone="internal",
+                last_seen=now,
+                updated_at=now,
+                created_at=now,
+            )
             self.store.services[svc.id] = svc
             self.store.service_by_uuid[svc.uuid] = svc
 

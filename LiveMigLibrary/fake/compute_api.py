@@ -50,8 +50,7 @@ from .store import Store, new_uuid
 SIMPLE_ACTIONS = {
     "pause": ((ACTIVE,), "pausing", PAUSED, PAUSED_POWER, "compute_pause_instance"),
     "unpause": ((PAUSED,), "unpausing", ACTIVE, RUNNING, "compute_unpause_instance"),
-    "suspend": ((ACTIVE,), "suspending", SUSPENDED, SUSPENDED_POWER,
-                "compute_suspend_instance"),
+    "suspend": ((ACTIVE,), "suspending", SUSPENDED, SUSPENDED_POWER, "compute_suspend_instance"),
     "resume": ((SUSPENDED,), "resuming", ACTIVE, RUNNING, "compute_resume_instance"),
     "stop": ((ACTIVE, ERROR), "powering-off", STOPPED, SHUTDOWN, "compute_stop_instance"),
     "start": ((STOPPED,), "powering-on", ACTIVE, RUNNING, "compute_start_instance"),
@@ -60,8 +59,16 @@ LIVE_MIGRATABLE = (ACTIVE, PAUSED)
 
 
 class ComputeAPI:
-    def __init__(self, store: Store, conductor: Conductor, computes: ComputeHosts,
-                 actions: InstanceActions, durations: Durations, faults, bugs):
+    def __init__(
+        self,
+        store: Store,
+        conductor: Conductor,
+        computes: ComputeHosts,
+        actions: InstanceActions,
+        durations: Durations,
+        faults,
+        bugs,
+    ):
         self.store = store
         self.clock = store.clock
         self.conductor = conductor
@@ -75,8 +82,7 @@ class ComputeAPI:
 
     def get(self, ctx: RequestContext, instance_id: str) -> Instance:
         inst = self.store.instances.get(instance_id)
-        if inst is None or inst.deleted or (not ctx.is_admin and
-                                            inst.project_id != ctx.project_id):
+        if inst is None or inst.deleted or (not ctx.is_admin and inst.project_id != ctx.project_id):
             raise InstanceNotFound(instance_id=instance_id)
         return inst
 
@@ -110,8 +116,9 @@ class ComputeAPI:
             used["ram"] += inst.flavor.ram
         return used
 
-    def _check_num_instances_quota(self, project_id: str, flavor: Flavor, min_count: int,
-                                   max_count: int) -> int:
+    def _check_num_instances_quota(
+        self, project_id: str, flavor: Flavor, min_count: int, max_count: int
+    ) -> int:
         """As nova's ``_check_num_instances_quota``: the most of max_count that fits."""
         limits = self.quota_limits(project_id)
         used = self.quota_usage(project_id)
@@ -124,20 +131,39 @@ class ComputeAPI:
             allowed = min(allowed, max(0, (limit - used[res]) // n))
         if allowed >= min_count:
             return allowed
-        overs = sorted(res for res, n in per.items()
-                       if limits[res] >= 0 and used[res] + n * min_count > limits[res])
+        overs = sorted(
+            res
+            for res, n in per.items()
+            if limits[res] >= 0 and used[res] + n * min_count > limits[res]
+        )
         first = overs[0] if overs else "instances"
-        requested = (str(per[first] * min_count) if min_count == max_count else
-                     f"{per[first] * min_count}-{per[first] * max_count}")
-        raise TooManyInstances(overs=", ".join(overs) or first, req=requested,
-                               used=used[first], allowed=limits[first])
+        requested = (
+            str(per[first] * min_count)
+            if min_count == max_count
+            else f"{per[first] * min_count}-{per[first] * max_count}"
+        )
+        raise TooManyInstances(
+            overs=", ".join(overs) or first, req=requested, used=used[first], allowed=limits[first]
+        )
 
     # -- create / delete ------------------------------------------------------
 
-    def create(self, ctx: RequestContext, *, name: str, flavor: Flavor, image_id: str,
-               min_count: int, max_count: int, availability_zone: str | None,
-               metadata: dict, key_name: str | None, description: str | None,
-               hostname: str | None = None, networks=None) -> tuple[list[Instance], str]:
+    def create(
+        self,
+        ctx: RequestContext,
+        *,
+        name: str,
+        flavor: Flavor,
+        image_id: str,
+        min_count: int,
+        max_count: int,
+        availability_zone: str | None,
+        metadata: dict,
+        key_name: str | None,
+        description: str | None,
+        hostname: str | None = None,
+        networks=None,
+    ) -> tuple[list[Instance], str]:
         store = self.store
         count = self._check_num_instances_quota(ctx.project_id, flavor, min_count, max_count)
         reservation_id = "r-" + secrets.token_hex(4)[:8]
@@ -145,29 +171,54 @@ class ComputeAPI:
         instances = []
         for index in range(count):
             display = name if count == 1 else f"{name}-{index + 1}"
-            inst = Instance(uuid=new_uuid(), id=store.next_id("instance"), name=display,
-                            project_id=ctx.project_id, user_id=ctx.user_id, flavor=flavor,
-                            image_id=image_id, reservation_id=reservation_id,
-                            launch_index=index, created_at=now, updated_at=now,
-                            availability_zone=availability_zone, metadata=dict(metadata),
-                            key_name=key_name, description=description,
-                            hostname=(hostname or display).lower().replace("_", "-")[:63])
+            inst = Instance(
+                uuid=new_uuid(),
+                id=store.next_id("instance"),
+                name=display,
+                project_id=ctx.project_id,
+                user_id=ctx.user_id,
+                flavor=flavor,
+                image_id=image_id,
+                reservation_id=reservation_id,
+                launch_index=index,
+                created_at=now,
+                updated_at=now,
+                availability_zone=availability_zone,
+                metadata=dict(metadata),
+                key_name=key_name,
+                description=description,
+                hostname=(hostname or display).lower().replace("_", "-")[:63],
+            )
             if networks not in (None, "none"):
-                inst.addresses = {"private": [{
-                    "version": 4, "addr": f"10.0.{(inst.id >> 8) & 255}.{inst.id & 255}",
-                    "OS-EXT-IPS:type": "fixed",
-                    "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:" + ":".join(
-                        f"{(inst.id >> shift) & 255:02x}" for shift in (16, 8, 0))}]}
+                inst.addresses = {
+                    "private": [
+                        {
+                            "version": 4,
+                            "addr": f"10.0.{(inst.id >> 8) & 255}.{inst.id & 255}",
+                            "OS-EXT-IPS:type": "fixed",
+                            "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:"
+                            + ":".join(f"{(inst.id >> shift) & 255:02x}" for shift in (16, 8, 0)),
+                        }
+                    ]
+                }
             store.add_instance(inst)
             store.request_specs[inst.uuid] = RequestSpec(
-                instance_uuid=inst.uuid, flavor=flavor, image_id=image_id,
-                project_id=ctx.project_id, user_id=ctx.user_id, num_instances=count,
-                availability_zone=availability_zone)
+                instance_uuid=inst.uuid,
+                flavor=flavor,
+                image_id=image_id,
+                project_id=ctx.project_id,
+                user_id=ctx.user_id,
+                num_instances=count,
+                availability_zone=availability_zone,
+            )
             self.actions.start(ctx, inst.uuid, "create")
             instances.append(inst)
-        event = self.clock.schedule(self.durations.schedule,
-                                    self.conductor.schedule_and_build_instances, instances,
-                                    name="schedule_and_build_instances")
+        event = self.clock.schedule(
+            self.durations.schedule,
+            self.conductor.schedule_and_build_instances,
+            instances,
+            name="schedule_and_build_instances",
+        )
         for inst in instances:
             inst.pending = event
         return instances, reservation_id
@@ -213,14 +264,17 @@ class ComputeAPI:
     # -- state checks -----------------------------------------------------------
 
     @staticmethod
-    def check_state(inst: Instance, action: str, vm_states: tuple,
-                    task_states: tuple = (None,)) -> None:
+    def check_state(
+        inst: Instance, action: str, vm_states: tuple, task_states: tuple = (None,)
+    ) -> None:
         if inst.vm_state not in vm_states:
-            raise InstanceInvalidState(action=action, instance_uuid=inst.uuid, attr="vm_state",
-                                       state=inst.vm_state)
+            raise InstanceInvalidState(
+                action=action, instance_uuid=inst.uuid, attr="vm_state", state=inst.vm_state
+            )
         if inst.task_state not in task_states:
-            raise InstanceInvalidState(action=action, instance_uuid=inst.uuid,
-                                       attr="task_state", state=inst.task_state)
+            raise InstanceInvalidState(
+                action=action, instance_uuid=inst.uuid, attr="task_state", state=inst.task_state
+            )
 
     @staticmethod
     def check_lock(ctx: RequestContext, inst: Instance) -> None:
@@ -229,8 +283,7 @@ class ComputeAPI:
 
     # -- simple actions -----------------------------------------------------
 
-    def simple_action(self, ctx: RequestContext, inst: Instance, name: str,
-                      api_name: str) -> None:
+    def simple_action(self, ctx: RequestContext, inst: Instance, name: str, api_name: str) -> None:
         allowed, task_state, vm_state, power_state, event = SIMPLE_ACTIONS[name]
         self.check_lock(ctx, inst)
         self.check_state(inst, api_name, allowed)
@@ -239,8 +292,11 @@ class ComputeAPI:
 
     def lock(self, ctx: RequestContext, inst: Instance, reason: str | None) -> None:
         self.actions.start(ctx, inst.uuid, "lock")
-        inst.locked, inst.locked_by, inst.locked_reason = True, (
-            "admin" if ctx.is_admin and ctx.project_id != inst.project_id else "owner"), reason
+        inst.locked, inst.locked_by, inst.locked_reason = (
+            True,
+            ("admin" if ctx.is_admin and ctx.project_id != inst.project_id else "owner"),
+            reason,
+        )
 
     def unlock(self, ctx: RequestContext, inst: Instance) -> None:
         self.actions.start(ctx, inst.uuid, "unlock")
@@ -248,8 +304,15 @@ class ComputeAPI:
 
     # -- live migration ---------------------------------------------------------
 
-    def live_migrate(self, ctx: RequestContext, inst: Instance, host: str | None,
-                     block_migration: bool | str, force: bool, sync: bool) -> None:
+    def live_migrate(
+        self,
+        ctx: RequestContext,
+        inst: Instance,
+        host: str | None,
+        block_migration: bool | str,
+        force: bool,
+        sync: bool,
+    ) -> None:
         self.check_lock(ctx, inst)
         self.check_state(inst, "os-migrateLive", LIVE_MIGRATABLE)
         if host and not force and host not in self.store.nodes:
@@ -260,37 +323,54 @@ class ComputeAPI:
         if sync:
             self.conductor.live_migrate_instance(ctx, inst, host, force, block_migration, True)
         else:
-            self.clock.schedule(self.durations.precheck, self.conductor.live_migrate_instance,
-                                ctx, inst, host, force, block_migration, False,
-                                name="live_migrate_instance")
+            self.clock.schedule(
+                self.durations.precheck,
+                self.conductor.live_migrate_instance,
+                ctx,
+                inst,
+                host,
+                force,
+                block_migration,
+                False,
+                name="live_migrate_instance",
+            )
 
     def _migration_for(self, inst: Instance, migration_id: int) -> Migration:
         mig = self.store.migrations.get(migration_id)
         if mig is None or mig.instance_uuid != inst.uuid:
-            raise MigrationNotFoundForInstance(migration_id=migration_id,
-                                               instance_id=inst.uuid)
+            raise MigrationNotFoundForInstance(migration_id=migration_id, instance_id=inst.uuid)
         return mig
 
-    def live_migrate_abort(self, ctx: RequestContext, inst: Instance, migration_id: int,
-                           allow_queued: bool) -> None:
+    def live_migrate_abort(
+        self, ctx: RequestContext, inst: Instance, migration_id: int, allow_queued: bool
+    ) -> None:
         self.check_lock(ctx, inst)
         self.check_state(inst, "abort live migration", (inst.vm_state,), ("migrating",))
         mig = self._migration_for(inst, migration_id)
         allowed = ("running", "queued", "preparing") if allow_queued else ("running",)
         if mig.status not in allowed or mig.migration_type != "live-migration":
-            raise InvalidMigrationState(migration_id=migration_id, instance_uuid=inst.uuid,
-                                        state=mig.status, method="abort live migration")
+            raise InvalidMigrationState(
+                migration_id=migration_id,
+                instance_uuid=inst.uuid,
+                state=mig.status,
+                method="abort live migration",
+            )
         self.actions.start(ctx, inst.uuid, "live_migration_cancel")
         self.computes.live_migration_abort(mig)
 
-    def live_migrate_force_complete(self, ctx: RequestContext, inst: Instance,
-                                    migration_id: int) -> None:
+    def live_migrate_force_complete(
+        self, ctx: RequestContext, inst: Instance, migration_id: int
+    ) -> None:
         self.check_lock(ctx, inst)
         self.check_state(inst, "force_complete", (ACTIVE,), ("migrating",))
         mig = self._migration_for(inst, migration_id)
         if mig.status != "running" or mig.migration_type != "live-migration":
-            raise InvalidMigrationState(migration_id=migration_id, instance_uuid=inst.uuid,
-                                        state=mig.status, method="force complete")
+            raise InvalidMigrationState(
+                migration_id=migration_id,
+                instance_uuid=inst.uuid,
+                state=mig.status,
+                method="force complete",
+            )
         self.actions.start(ctx, inst.uuid, "live_migration_force_complete")
         self.computes.live_migration_force_complete(mig)
 

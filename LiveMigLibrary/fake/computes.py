@@ -31,8 +31,7 @@ from .store import Store, new_uuid
 
 
 class ComputeHosts:
-    def __init__(self, store: Store, durations: Durations, actions: InstanceActions,
-                 faults, bugs):
+    def __init__(self, store: Store, durations: Durations, actions: InstanceActions, faults, bugs):
         self.store = store
         self.clock = store.clock
         self.durations = durations
@@ -43,31 +42,64 @@ class ComputeHosts:
 
     # -- hosts and services ---------------------------------------------------
 
-    def add_host(self, name: str, vcpus: int = 16, memory_mb: int = 32768, disk_gb: int = 500,
-                 zone: str = "nova", max_concurrent_live_migrations: int = 1,
-                 cpu_allocation_ratio: float = 1.0, ram_allocation_ratio: float = 1.0,
-                 disk_allocation_ratio: float = 1.0) -> ComputeNode:
+    def add_host(
+        self,
+        name: str,
+        vcpus: int = 16,
+        memory_mb: int = 32768,
+        disk_gb: int = 500,
+        zone: str = "nova",
+        max_concurrent_live_migrations: int = 1,
+        cpu_allocation_ratio: float = 1.0,
+        ram_allocation_ratio: float = 1.0,
+        disk_allocation_ratio: float = 1.0,
+    ) -> ComputeNode:
         store = self.store
         if name in store.nodes:
             raise ValueError(f"a compute host named {name!r} already exists")
-        for arg, value in (("vcpus", vcpus), ("memory_mb", memory_mb), ("disk_gb", disk_gb),
-                           ("max_concurrent_live_migrations", max_concurrent_live_migrations)):
+        for arg, value in (
+            ("vcpus", vcpus),
+            ("memory_mb", memory_mb),
+            ("disk_gb", disk_gb),
+            ("max_concurrent_live_migrations", max_concurrent_live_migrations),
+        ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{arg} must be a positive whole number, got {value!r}")
         now = self.clock.now()
-        service = Service(id=store.next_id("service"), uuid=new_uuid(), binary="nova-compute",
-                          host=name, zone=zone, last_seen=now, updated_at=now, created_at=now)
+        service = Service(
+            id=store.next_id("service"),
+            uuid=new_uuid(),
+            binary="nova-compute",
+            host=name,
+            zone=zone,
+            last_seen=now,
+            updated_at=now,
+            created_at=now,
+        )
         node_id = store.next_id("node")
-        node = ComputeNode(host=name, id=node_id, uuid=new_uuid(), service_id=service.id,
-                           host_ip=str(ipaddress.IPv4Address("192.0.2.0") + node_id % 65000),
-                           zone=zone, max_concurrent_live_migrations=max_concurrent_live_migrations)
+        node = ComputeNode(
+            host=name,
+            id=node_id,
+            uuid=new_uuid(),
+            service_id=service.id,
+            host_ip=str(ipaddress.IPv4Address("192.0.2.0") + node_id % 65000),
+            zone=zone,
+            max_concurrent_live_migrations=max_concurrent_live_migrations,
+        )
         store.add_node(node, service)
-        store.placement.create_provider(node.uuid, name, {
-            "VCPU": Inventory(vcpus, max_unit=vcpus, allocation_ratio=cpu_allocation_ratio),
-            "MEMORY_MB": Inventory(memory_mb, max_unit=memory_mb,
-                                   allocation_ratio=ram_allocation_ratio),
-            "DISK_GB": Inventory(disk_gb, max_unit=disk_gb, allocation_ratio=disk_allocation_ratio),
-        })
+        store.placement.create_provider(
+            node.uuid,
+            name,
+            {
+                "VCPU": Inventory(vcpus, max_unit=vcpus, allocation_ratio=cpu_allocation_ratio),
+                "MEMORY_MB": Inventory(
+                    memory_mb, max_unit=memory_mb, allocation_ratio=ram_allocation_ratio
+                ),
+                "DISK_GB": Inventory(
+                    disk_gb, max_unit=disk_gb, allocation_ratio=disk_allocation_ratio
+                ),
+            },
+        )
         return node
 
     def remove_host(self, name: str) -> None:
@@ -128,8 +160,11 @@ class ComputeHosts:
                 inst.pending = None
                 self.store.placement.delete(inst.uuid)
                 inst.vm_state, inst.task_state = ERROR, None
-                inst.fault = {"code": 500, "created": now, "message":
-                              "Instance spawn was interrupted by a restart of nova-compute."}
+                inst.fault = {
+                    "code": 500,
+                    "created": now,
+                    "message": "Instance spawn was interrupted by a restart of nova-compute.",
+                }
                 inst.updated_at = now
             elif kind == "migration":
                 if not self._finished(item):
@@ -148,8 +183,9 @@ class ComputeHosts:
         rule = self.faults.match("build", instance=inst, host=node.host)
         if rule is not None and rule.kind == "slow":
             delay += rule.seconds
-        inst.pending = self.clock.schedule(delay, self._spawned, inst, node, action, ev, rule,
-                                           name="build")
+        inst.pending = self.clock.schedule(
+            delay, self._spawned, inst, node, action, ev, rule, name="build"
+        )
 
     def _spawned(self, inst: Instance, node: ComputeNode, action, ev, rule) -> None:
         if not self._alive(node.host):
@@ -163,9 +199,12 @@ class ComputeHosts:
             self.store.placement.delete(inst.uuid)
             self.store.set_host(inst, None)
             inst.vm_state, inst.task_state, inst.power_state = ERROR, None, 0
-            inst.fault = {"code": 500, "created": now, "message": rule.message or
-                          f"Build of instance {inst.uuid} aborted: Failure prepping block "
-                          "device."}
+            inst.fault = {
+                "code": 500,
+                "created": now,
+                "message": rule.message
+                or f"Build of instance {inst.uuid} aborted: Failure prepping block device.",
+            }
             self.actions.event_finish(action, ev, rule.message or "BuildAbortException")
         else:
             inst.vm_state, inst.task_state, inst.power_state = ACTIVE, None, RUNNING
@@ -187,8 +226,10 @@ class ComputeHosts:
     def _start_queued(self, node: ComputeNode) -> None:
         if not self.is_up(node.host) or not self.store.compute_service(node.host).alive:
             return  # a dead compute runs nothing
-        while node.migration_queue and \
-                len(node.active_migrations) < node.max_concurrent_live_migrations:
+        while (
+            node.migration_queue
+            and len(node.active_migrations) < node.max_concurrent_live_migrations
+        ):
             mig = self.store.migrations[node.migration_queue.pop(0)]
             if self._finished(mig):
                 continue
@@ -199,8 +240,14 @@ class ComputeHosts:
         self._set_status(mig, "preparing")
         action = self.actions.latest(mig.instance_uuid, "live-migration")
         ev = self.actions.event_start(action, "compute_live_migration", mig.source_compute)
-        mig.event = self.clock.schedule(self.durations.preparing, self._pre_live_migration_done,
-                                        mig, action, ev, name="pre_live_migration")
+        mig.event = self.clock.schedule(
+            self.durations.preparing,
+            self._pre_live_migration_done,
+            mig,
+            action,
+            ev,
+            name="pre_live_migration",
+        )
 
     def _pre_live_migration_done(self, mig: Migration, action, ev) -> None:
         if not self._alive(mig.source_compute):
@@ -210,8 +257,9 @@ class ComputeHosts:
         error = None
         dest_service = self.store.compute_service(mig.dest_compute)
         if dest_service is None or not dest_service.alive:
-            error = MigrationError(reason=f"Timed out waiting for a reply from "
-                                          f"{mig.dest_compute} (pre_live_migration)")
+            error = MigrationError(
+                reason=f"Timed out waiting for a reply from {mig.dest_compute} (pre_live_migration)"
+            )
         rule = self.faults.match("pre_live_migration", migration=mig, host=mig.dest_compute)
         if rule is not None:
             error = MigrationError(reason=rule.message or "pre_live_migration failed")
@@ -232,15 +280,28 @@ class ComputeHosts:
         if rule is not None and rule.kind == "slow":
             delay += rule.seconds
         if rule is not None and rule.kind == "error":
-            mig.event = self.clock.schedule(delay / 2, self._driver_failed, mig, action, ev,
-                                            rule.message, name="live_migration_failed")
+            mig.event = self.clock.schedule(
+                delay / 2,
+                self._driver_failed,
+                mig,
+                action,
+                ev,
+                rule.message,
+                name="live_migration_failed",
+            )
             return
-        mig.event = self.clock.schedule(delay, self._post_live_migration, mig, action, ev,
-                                        name="post_live_migration")
+        mig.event = self.clock.schedule(
+            delay, self._post_live_migration, mig, action, ev, name="post_live_migration"
+        )
 
     def _driver_failed(self, mig: Migration, action, ev, message: str | None) -> None:
-        self.actions.event_finish(action, ev, MigrationError(
-            reason=message or "Live Migration failure: operation failed: job aborted"))
+        self.actions.event_finish(
+            action,
+            ev,
+            MigrationError(
+                reason=message or "Live Migration failure: operation failed: job aborted"
+            ),
+        )
         self._rollback_live_migration(mig, "failed")
 
     def _post_live_migration(self, mig: Migration, action, ev) -> None:
@@ -251,18 +312,22 @@ class ComputeHosts:
             return
         if not self._alive(mig.dest_compute):
             # the hypervisor lost the destination mid-copy: the job fails on the source
-            self._driver_failed(mig, action, ev, f"Live Migration failure: unable to connect "
-                                f"to {mig.dest_compute}")
+            self._driver_failed(
+                mig, action, ev, f"Live Migration failure: unable to connect to {mig.dest_compute}"
+            )
             return
         inst = self._instance(mig)
-        post = self.actions.event_start(action, "compute_post_live_migration_at_destination",
-                                        mig.dest_compute)
+        post = self.actions.event_start(
+            action, "compute_post_live_migration_at_destination", mig.dest_compute
+        )
         if not self.bugs.active("completed-on-source"):
             self.store.set_host(inst, mig.dest_compute)
+            # the instance takes the destination's availability zone
+            inst.availability_zone = self.store.nodes[mig.dest_compute].zone
         inst.task_state = None
         inst.updated_at = self.clock.now()
         mig.memory_processed, mig.memory_remaining = mig.memory_total, 0
-        if not self.bugs.active("migration-allocation-leak"):
+        if not self.bugs.active("1712045"):
             self.store.placement.delete(mig.uuid)
         self.actions.event_finish(action, post)
         self.actions.event_finish(action, ev)
@@ -277,8 +342,10 @@ class ComputeHosts:
         if inst is not None:
             held = placement.get(mig.uuid)
             if held:
-                placement.put(inst.uuid, held, inst.project_id, inst.user_id)
+                if self.bugs.active("1715182"):  # destination claim kept beside the source
+                    held = {**placement.get(inst.uuid), **held}
                 placement.delete(mig.uuid)
+                placement.put(inst.uuid, held, inst.project_id, inst.user_id)
             else:
                 placement.delete(inst.uuid)
             inst.task_state = None
@@ -306,12 +373,21 @@ class ComputeHosts:
         action = self.actions.latest(mig.instance_uuid, "live_migration_cancel")
         ev = self.actions.event_start(action, "compute_live_migration_abort", mig.source_compute)
         if mig.status == "queued":
-            self._rollback_live_migration(mig, "cancelled")
+            if self.bugs.active("1949808"):  # cancelled, but nothing cleaned up
+                self._set_status(mig, "cancelled")
+                self._release_slot(mig)
+            else:
+                self._rollback_live_migration(mig, "cancelled")
         else:
             if mig.event is not None:
                 mig.event.cancel()
-            mig.event = self.clock.schedule(self.durations.abort, self._rollback_live_migration,
-                                            mig, "cancelled", name="live_migration_abort")
+            mig.event = self.clock.schedule(
+                self.durations.abort,
+                self._rollback_live_migration,
+                mig,
+                "cancelled",
+                name="live_migration_abort",
+            )
         self.actions.event_finish(action, ev)
 
     def live_migration_force_complete(self, mig: Migration) -> None:
@@ -321,10 +397,21 @@ class ComputeHosts:
         if mig.event is not None:
             mig.event.cancel()
         lm_action = self.actions.latest(mig.instance_uuid, "live-migration")
-        lm_ev = next((e for e in reversed(lm_action.events)
-                      if e.event == "compute_live_migration"), None) if lm_action else None
-        mig.event = self.clock.schedule(self.durations.force_complete, self._post_live_migration,
-                                        mig, lm_action, lm_ev, name="force_complete")
+        lm_ev = (
+            next(
+                (e for e in reversed(lm_action.events) if e.event == "compute_live_migration"), None
+            )
+            if lm_action
+            else None
+        )
+        mig.event = self.clock.schedule(
+            self.durations.force_complete,
+            self._post_live_migration,
+            mig,
+            lm_action,
+            lm_ev,
+            name="force_complete",
+        )
 
     # -- helpers -------------------------------------------------------------
 
@@ -343,8 +430,15 @@ class ComputeHosts:
 
     # -- simple server actions -------------------------------------------------
 
-    def run_action(self, inst: Instance, task_state: str, vm_state: str, power_state: int,
-                   action, event_name: str) -> None:
+    def run_action(
+        self,
+        inst: Instance,
+        task_state: str,
+        vm_state: str,
+        power_state: int,
+        action,
+        event_name: str,
+    ) -> None:
         """pause/unpause/suspend/resume/stop/start: task_state now, result after a moment."""
         inst.task_state = task_state
         inst.updated_at = self.clock.now()

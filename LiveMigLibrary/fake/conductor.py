@@ -20,6 +20,7 @@ from .exception import (
     ComputeHostNotFound,
     ComputeServiceUnavailable,
     FakeCloudError,
+    MigrationError,
     MigrationPreCheckError,
     NoValidHost,
     UnableToMigrateToSelf,
@@ -31,8 +32,15 @@ from .store import Store, new_uuid
 
 
 class Conductor:
-    def __init__(self, store: Store, scheduler: Scheduler, computes: ComputeHosts,
-                 actions: InstanceActions, faults, bugs):
+    def __init__(
+        self,
+        store: Store,
+        scheduler: Scheduler,
+        computes: ComputeHosts,
+        actions: InstanceActions,
+        faults,
+        bugs,
+    ):
         self.store = store
         self.clock = store.clock
         self.scheduler = scheduler
@@ -51,7 +59,8 @@ class Conductor:
         build_spec = dataclasses.replace(spec, num_instances=len(live))
         try:
             nodes = self.scheduler.select_destinations(
-                build_spec, [i.uuid for i in live], spec.project_id, spec.user_id)
+                build_spec, [i.uuid for i in live], spec.project_id, spec.user_id
+            )
         except NoValidHost as exc:
             now = self.clock.now()
             for inst in live:
@@ -72,37 +81,59 @@ class Conductor:
 
     # -- live migration -----------------------------------------------------
 
-    def live_migrate_instance(self, ctx: RequestContext, inst: Instance, host: str | None,
-                              force: bool, block_migration: bool | str, sync: bool) -> None:
+    def live_migrate_instance(
+        self,
+        ctx: RequestContext,
+        inst: Instance,
+        host: str | None,
+        force: bool,
+        block_migration: bool | str,
+        sync: bool,
+    ) -> None:
         """Run LiveMigrationTask; errors propagate only when ``sync`` (below 2.34)."""
         store = self.store
         now = self.clock.now()
         action = self.actions.latest(inst.uuid, "live-migration")
-        mig = Migration(id=store.next_id("migration"), uuid=new_uuid(), instance_uuid=inst.uuid,
-                        source_compute=inst.host, source_node=inst.node,
-                        # 2.80: who started the migration, not who owns the server
-                        project_id=ctx.project_id, user_id=ctx.user_id, created_at=now,
-                        updated_at=now, dest_compute=host if force else None,
-                        dest_node=host if force else None,
-                        old_instance_type_id=int(inst.flavor.id) if inst.flavor.id.isdigit()
-                        else 0, vm_state_before=inst.vm_state,
-                        block_migration=block_migration is True)
+        mig = Migration(
+            id=store.next_id("migration"),
+            uuid=new_uuid(),
+            instance_uuid=inst.uuid,
+            source_compute=inst.host,
+            source_node=inst.node,
+            # 2.80: who started the migration, not who owns the server
+            project_id=ctx.project_id,
+            user_id=ctx.user_id,
+            created_at=now,
+            updated_at=now,
+            dest_compute=host if force else None,
+            dest_node=host if force else None,
+            old_instance_type_id=int(inst.flavor.id) if inst.flavor.id.isdigit() else 0,
+            vm_state_before=inst.vm_state,
+            block_migration=block_migration is True,
+        )
         mig.new_instance_type_id = mig.old_instance_type_id
         mig.history.append(("accepted", now))
         store.add_migration(mig)
         # below 2.34 the API calls conductor's migrate_server (an RPC call), from
         # 2.34 on it casts live_migrate_instance: each records its own event
-        ev = self.actions.event_start(action, "conductor_migrate_server" if sync else
-                                      "conductor_live_migrate_instance")
+        ev = self.actions.event_start(
+            action, "conductor_migrate_server" if sync else "conductor_live_migrate_instance"
+        )
         held = False
         try:
             self._check_host_is_up(inst.host)
             # replace_allocation_with_migration
-            store.placement.move(inst.uuid, mig.uuid, inst.project_id, inst.user_id,
-                                 consumer_type="MIGRATION")
+            store.placement.move(
+                inst.uuid, mig.uuid, inst.project_id, inst.user_id, consumer_type="MIGRATION"
+            )
             held = True
-            rule = self.faults.match("conductor", migration=mig, instance=inst,
-                                     host=host or inst.host)
+            rule = self.faults.match(
+                "conductor",
+                migration=mig,
+                instance=inst,
+                host=host or inst.host,
+                kinds=("no_valid_host",),
+            )
             if rule is not None:
                 raise rule.exception(host or inst.host)
             if host and force:
@@ -112,8 +143,15 @@ class Conductor:
             self._call_livem_checks_on_host(action, inst, dest)
         except FakeCloudError as exc:
             if held:  # revert_allocation_for_migration
-                store.placement.delete(inst.uuid)
-                store.placement.move(mig.uuid, inst.uuid, inst.project_id, inst.user_id)
+                kept = {}
+                if self.bugs.active("1712411") and getattr(exc, "after_claim", False):
+                    kept = store.placement.get(inst.uuid)  # the destination claim leaks
+                source = store.placement.get(mig.uuid)
+                store.placement.delete(mig.uuid)
+                store.placement.put(inst.uuid, {**kept, **source}, inst.project_id, inst.user_id)
+            if getattr(exc, "unexpected", False):
+                # bug 2044235: an unexpected error puts the instance in ERROR
+                inst.vm_state = ERROR
             mig.status = "error"
             mig.updated_at = self.clock.now()
             mig.history.append(("error", mig.updated_at))
@@ -127,8 +165,13 @@ class Conductor:
         mig.dest_compute = mig.dest_node = dest
         mig.dest_host = dest_node.host_ip
         self.actions.event_finish(action, ev)
-        self.clock.schedule(self.durations_queue(), self.computes.live_migration, mig, action,
-                            name="live_migration_cast")
+        self.clock.schedule(
+            self.durations_queue(),
+            self.computes.live_migration,
+            mig,
+            action,
+            name="live_migration_cast",
+        )
 
     def durations_queue(self) -> float:
         return self.computes.durations.queue
@@ -150,39 +193,70 @@ class Conductor:
         if avail < mem:
             raise MigrationPreCheckError(
                 reason=f"Unable to migrate {inst.uuid} to {host}: Lack of memory"
-                       f"(host:{avail} <= instance:{mem})")
+                f"(host:{avail} <= instance:{mem})"
+            )
         allocation = {rp.uuid: {rc: n for rc, n in inst.flavor.resources().items() if n}}
         if not placement.fits(allocation, replacing=inst.uuid):
             raise MigrationPreCheckError(
                 reason=f"Unable to move instance {inst.uuid} to host {host}. There is not "
-                       "enough capacity on the host for the instance.")
+                "enough capacity on the host for the instance."
+            )
         placement.put(inst.uuid, allocation, inst.project_id, inst.user_id)
         return host
 
     def _find_destination(self, inst: Instance, host_hint: str | None) -> str:
         spec = self.store.request_specs[inst.uuid]
         move_spec = dataclasses.replace(
-            spec, ignore_hosts=[inst.host], requested_destination=host_hint,
+            spec,
+            ignore_hosts=[inst.host],
+            requested_destination=host_hint,
             # The fix of bug 1718455: a move schedules exactly one instance.
-            num_instances=spec.num_instances if self.bugs.active("1718455") else 1)
-        nodes = self.scheduler.select_destinations(move_spec, [inst.uuid], inst.project_id,
-                                                   inst.user_id)
+            num_instances=spec.num_instances if self.bugs.active("1718455") else 1,
+        )
+        nodes = self.scheduler.select_destinations(
+            move_spec, [inst.uuid], inst.project_id, inst.user_id
+        )
         return nodes[0].host
 
     def _call_livem_checks_on_host(self, action, inst: Instance, dest: str) -> None:
         """check_can_live_migrate_destination (dest) -> check_can_live_migrate_source (source)."""
-        dest_ev = self.actions.event_start(action, "compute_check_can_live_migrate_destination",
-                                           dest)
+        dest_ev = self.actions.event_start(
+            action, "compute_check_can_live_migrate_destination", dest
+        )
         service = self.store.compute_service(dest)
         error = None
-        if service is None or not service.alive:
+        unreachable = self.faults.match(
+            "conductor", instance=inst, host=dest, kinds=("unreachable",)
+        )
+        if service is None or not service.alive or unreachable is not None:
             error = MigrationPreCheckError(
-                reason=f"Timeout while checking if we can live migrate to host: {dest}")
+                reason=(
+                    unreachable.message
+                    if unreachable and unreachable.message
+                    else f"Timeout while checking if we can live migrate to host: {dest}"
+                )
+            )
         else:
-            src_ev = self.actions.event_start(action, "compute_check_can_live_migrate_source",
-                                              inst.host)
-            self.actions.event_finish(action, src_ev)
+            src_ev = self.actions.event_start(
+                action, "compute_check_can_live_migrate_source", inst.host
+            )
+            rule = self.faults.match(
+                "conductor", instance=inst, host=inst.host, kinds=("source_check_error",)
+            )
+            if rule is not None:
+                message = rule.message or (
+                    f"Timed out waiting for a reply from "
+                    f"{inst.host} (check_can_live_migrate_source)"
+                )
+                if self.bugs.active("2044235"):
+                    error = MigrationError(reason=message)
+                    error.unexpected = True
+                else:
+                    error = MigrationPreCheckError(reason=message)
+            self.actions.event_finish(action, src_ev, error)
         self.actions.event_finish(action, dest_ev, error)
         if error is not None:
-            self.store.placement.delete(inst.uuid)  # the destination claim
+            error.after_claim = True
+            if not self.bugs.active("1712411"):
+                self.store.placement.delete(inst.uuid)  # the destination claim
             raise error

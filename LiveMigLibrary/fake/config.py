@@ -9,15 +9,15 @@ from dataclasses import asdict, dataclass, fields
 class Durations:
     """How many virtual seconds each phase takes."""
 
-    schedule: float = 0.5        # API accepted -> conductor/scheduler picked hosts
-    build: float = 3.0           # spawning on the compute -> ACTIVE
-    action: float = 0.5          # pause, suspend, stop, start, ... on the compute
-    delete: float = 1.0          # terminate_instance on the compute
-    precheck: float = 0.5        # async (2.34+) conductor live-migration pre-checks
-    queue: float = 0.1           # cast from conductor to the source compute
-    preparing: float = 1.0       # pre_live_migration on the destination
-    running: float = 5.0         # the hypervisor copying memory
-    abort: float = 0.5           # driver abort -> rollback done
+    schedule: float = 0.5  # API accepted -> conductor/scheduler picked hosts
+    build: float = 3.0  # spawning on the compute -> ACTIVE
+    action: float = 0.5  # pause, suspend, stop, start, ... on the compute
+    delete: float = 1.0  # terminate_instance on the compute
+    precheck: float = 0.5  # async (2.34+) conductor live-migration pre-checks
+    queue: float = 0.1  # cast from conductor to the source compute
+    preparing: float = 1.0  # pre_live_migration on the destination
+    running: float = 5.0  # the hypervisor copying memory
+    abort: float = 0.5  # driver abort -> rollback done
     force_complete: float = 0.5  # post-copy switch / pause -> completion
 
     def as_dict(self) -> dict[str, float]:
@@ -31,8 +31,9 @@ class Durations:
             try:
                 seconds = float(value)
             except (TypeError, ValueError):
-                raise ValueError(f"duration of {name!r} must be a number of seconds, "
-                                 f"got {value!r}") from None
+                raise ValueError(
+                    f"duration of {name!r} must be a number of seconds, got {value!r}"
+                ) from None
             if seconds < 0:
                 raise ValueError(f"duration of {name!r} must be zero or more, got {value!r}")
             setattr(self, name, seconds)
@@ -41,7 +42,14 @@ class Durations:
 # nova.conf options the fake follows
 SERVICE_DOWN_TIME = 60.0  # [DEFAULT] service_down_time
 DEFAULT_QUOTAS = {  # [quota] defaults
-    "instances": 10, "cores": 20, "ram": 51200, "metadata_items": 128, "key_pairs": 100,
-    "server_groups": 10, "server_group_members": 10, "injected_files": 5,
-    "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255,
+    "instances": 10,
+    "cores": 20,
+    "ram": 51200,
+    "metadata_items": 128,
+    "key_pairs": 100,
+    "server_groups": 10,
+    "server_group_members": 10,
+    "injected_files": 5,
+    "injected_file_content_bytes": 10240,
+    "injected_file_path_bytes": 255,
 }

@@ -25,8 +25,12 @@ class Control:
     def clock(self) -> dict:
         c = self._cloud.clock
         with self._cloud.lock:
-            return {"mode": c.mode.value, "now": c.now(), "speed": c.speed,
-                    "pending_events": c.pending()}
+            return {
+                "mode": c.mode.value,
+                "now": c.now(),
+                "speed": c.speed,
+                "pending_events": c.pending(),
+            }
 
     def now(self) -> float:
         return self._cloud.clock.now()
@@ -46,25 +50,42 @@ class Control:
             for node in cloud.store.nodes.values():
                 svc = cloud.store.services[node.service_id]
                 rp = cloud.store.placement.providers[node.uuid]
-                out.append({
-                    "name": node.host, "zone": node.zone, "status": svc.status,
-                    "forced_down": svc.forced_down, "alive": svc.alive,
-                    "up": cloud.computes.is_up(node.host),
-                    "max_concurrent_live_migrations": node.max_concurrent_live_migrations,
-                    "capacity": {rc: inv.capacity for rc, inv in rp.inventories.items()},
-                    "usage": {rc: rp.usages.get(rc, 0) for rc in rp.inventories},
-                    "servers": len(cloud.store.by_host.get(node.host, {})),
-                })
+                out.append(
+                    {
+                        "name": node.host,
+                        "zone": node.zone,
+                        "status": svc.status,
+                        "forced_down": svc.forced_down,
+                        "alive": svc.alive,
+                        "up": cloud.computes.is_up(node.host),
+                        "max_concurrent_live_migrations": node.max_concurrent_live_migrations,
+                        "capacity": {rc: inv.capacity for rc, inv in rp.inventories.items()},
+                        "usage": {rc: rp.usages.get(rc, 0) for rc in rp.inventories},
+                        "servers": len(cloud.store.by_host.get(node.host, {})),
+                    }
+                )
             return out
 
-    def add_host(self, name: str, vcpus: int = 16, memory_mb: int = 32768, disk_gb: int = 500,
-                 zone: str = "nova", max_concurrent_live_migrations: int = 1) -> dict:
+    def add_host(
+        self,
+        name: str,
+        vcpus: int = 16,
+        memory_mb: int = 32768,
+        disk_gb: int = 500,
+        zone: str = "nova",
+        max_concurrent_live_migrations: int = 1,
+    ) -> dict:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name must be a non-empty host name, got {name!r}")
         with self._cloud.lock:
             self._cloud.computes.add_host(
-                name, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb, zone=zone,
-                max_concurrent_live_migrations=max_concurrent_live_migrations)
+                name,
+                vcpus=vcpus,
+                memory_mb=memory_mb,
+                disk_gb=disk_gb,
+                zone=zone,
+                max_concurrent_live_migrations=max_concurrent_live_migrations,
+            )
         return next(h for h in self.hosts() if h["name"] == name)
 
     def remove_host(self, name: str) -> None:
@@ -72,8 +93,10 @@ class Control:
             try:
                 self._cloud.computes.remove_host(name)
             except KeyError:
-                raise ValueError(f"no compute host named {name!r}; hosts are: "
-                                 f"{', '.join(self._cloud.store.nodes) or 'none'}") from None
+                raise ValueError(
+                    f"no compute host named {name!r}; hosts are: "
+                    f"{', '.join(self._cloud.store.nodes) or 'none'}"
+                ) from None
 
     def set_host_alive(self, name: str, alive: bool) -> None:
         """Stop (``False``) or restart (``True``) the nova-compute process of a host."""

@@ -10,7 +10,8 @@ Points and kinds:
 | point | kinds | where |
 |---|---|---|
 | ``build`` | ``error``, ``slow`` | compute spawning a server |
-| ``conductor`` | ``no_valid_host``, ``unreachable`` | live-migration pre-checks |
+| ``conductor`` | ``no_valid_host``, ``unreachable`` (destination check times out), |
+|               | ``source_check_error`` (check_can_live_migrate_source fails) | pre-checks |
 | ``pre_live_migration`` | ``error`` | destination preparing |
 | ``live_migration`` | ``error``, ``hang``, ``slow`` | the running phase |
 | ``api`` | ``status`` | any OpenStack HTTP request (``path`` glob, ``method``) |
@@ -26,7 +27,7 @@ from .exception import MigrationPreCheckError, NoValidHost
 
 POINTS = {
     "build": ("error", "slow"),
-    "conductor": ("no_valid_host", "unreachable"),
+    "conductor": ("no_valid_host", "unreachable", "source_check_error"),
     "pre_live_migration": ("error",),
     "live_migration": ("error", "hang", "slow"),
     "api": ("status",),
@@ -38,28 +39,44 @@ class FaultRule:
     id: int
     point: str
     kind: str
-    server: str | None = None      # glob on the server name
-    host: str | None = None        # host the operation runs on / comes from
-    count: int | None = None       # fire this many times, then drop (None: forever)
-    seconds: float = 0.0           # extra time for "slow"
+    server: str | None = None  # glob on the server name
+    host: str | None = None  # host the operation runs on / comes from
+    count: int | None = None  # fire this many times, then drop (None: forever)
+    seconds: float = 0.0  # extra time for "slow"
     message: str | None = None
-    status: int = 500              # for point "api"
-    path: str | None = None        # for point "api": glob on the request path
-    method: str | None = None      # for point "api"
-    skip: int = 0                  # let this many matching operations pass first
+    status: int = 500  # for point "api"
+    path: str | None = None  # for point "api": glob on the request path
+    method: str | None = None  # for point "api"
+    skip: int = 0  # let this many matching operations pass first
     fired: int = 0
     log: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "id", "point", "kind", "server", "host", "count", "seconds", "message", "status",
-            "path", "method", "skip", "fired")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "id",
+                "point",
+                "kind",
+                "server",
+                "host",
+                "count",
+                "seconds",
+                "message",
+                "status",
+                "path",
+                "method",
+                "skip",
+                "fired",
+            )
+        }
 
     def exception(self, host: str):
         if self.kind == "unreachable":
             return MigrationPreCheckError(
-                reason=self.message or
-                f"Timeout while checking if we can live migrate to host: {host}")
+                reason=self.message
+                or f"Timeout while checking if we can live migrate to host: {host}"
+            )
         return NoValidHost(reason=self.message or "There are not enough hosts available.")
 
 
@@ -72,11 +89,13 @@ class Faults:
 
     def add(self, point: str, kind: str, **match) -> FaultRule:
         if point not in POINTS:
-            raise ValueError(f"unknown fault point {point!r}; points are: "
-                             f"{', '.join(sorted(POINTS))}")
+            raise ValueError(
+                f"unknown fault point {point!r}; points are: {', '.join(sorted(POINTS))}"
+            )
         if kind not in POINTS[point]:
-            raise ValueError(f"fault point {point!r} has no kind {kind!r}; kinds are: "
-                             f"{', '.join(POINTS[point])}")
+            raise ValueError(
+                f"fault point {point!r} has no kind {kind!r}; kinds are: {', '.join(POINTS[point])}"
+            )
         count = match.get("count")
         if count is not None and (not isinstance(count, int) or count < 1):
             raise ValueError(f"count must be a positive whole number or None, got {count!r}")
@@ -92,8 +111,17 @@ class Faults:
         self.rules.clear()
         self.fired.clear()
 
-    def match(self, point: str, *, instance=None, migration=None, host: str | None = None,
-              path: str | None = None, method: str | None = None) -> FaultRule | None:
+    def match(
+        self,
+        point: str,
+        *,
+        instance=None,
+        migration=None,
+        host: str | None = None,
+        path: str | None = None,
+        method: str | None = None,
+        kinds: tuple[str, ...] | None = None,
+    ) -> FaultRule | None:
         if not self.rules:
             return None
         name = instance.name if instance is not None else None
@@ -101,7 +129,7 @@ class Faults:
             inst = self._instances.get(migration.instance_uuid)
             name = inst.name if inst is not None else None
         for rule in list(self.rules.values()):
-            if rule.point != point:
+            if rule.point != point or (kinds is not None and rule.kind not in kinds):
                 continue
             if rule.server and not (name and fnmatch.fnmatchcase(name, rule.server)):
                 continue
@@ -115,9 +143,17 @@ class Faults:
                 rule.skip -= 1
                 continue
             rule.fired += 1
-            self.fired.append({"rule": rule.id, "point": point, "kind": rule.kind,
-                               "server": name, "host": host, "path": path,
-                               "at": self.clock.now() if self.clock else None})
+            self.fired.append(
+                {
+                    "rule": rule.id,
+                    "point": point,
+                    "kind": rule.kind,
+                    "server": name,
+                    "host": host,
+                    "path": path,
+                    "at": self.clock.now() if self.clock else None,
+                }
+            )
             if rule.count is not None and rule.fired >= rule.count:
                 del self.rules[rule.id]
             return rule

@@ -56,10 +56,20 @@ class Identity:
         demo_project = Project(_id("project-demo"), "demo")
         self.projects = {p.id: p for p in (admin_project, demo_project)}
         self.users = {
-            "admin": User(_id("user-admin"), "admin", admin_password or secrets.token_urlsafe(16),
-                          admin_project, ["admin", "member", "reader"]),
-            "demo": User(_id("user-demo"), "demo", member_password or secrets.token_urlsafe(16),
-                         demo_project, ["member", "reader"]),
+            "admin": User(
+                _id("user-admin"),
+                "admin",
+                admin_password or secrets.token_urlsafe(16),
+                admin_project,
+                ["admin", "member", "reader"],
+            ),
+            "demo": User(
+                _id("user-demo"),
+                "demo",
+                member_password or secrets.token_urlsafe(16),
+                demo_project,
+                ["member", "reader"],
+            ),
         }
         self.tokens: dict[str, Token] = {}
 
@@ -69,11 +79,17 @@ class Identity:
                 return p
         return None
 
-    def authenticate(self, username: str | None, user_id: str | None, password: str | None,
-                     project: str | None) -> Token:
-        user = next((u for u in self.users.values()
-                     if (username and u.name == username) or (user_id and u.id == user_id)),
-                     None)
+    def authenticate(
+        self, username: str | None, user_id: str | None, password: str | None, project: str | None
+    ) -> Token:
+        user = next(
+            (
+                u
+                for u in self.users.values()
+                if (username and u.name == username) or (user_id and u.id == user_id)
+            ),
+            None,
+        )
         if user is None or not secrets.compare_digest(user.password, password or ""):
             raise Unauthorized("The request you have made requires authentication.")
         scoped = user.project
@@ -82,8 +98,7 @@ class Identity:
             if scoped is None or scoped.id != user.project.id:
                 raise Unauthorized("The request you have made requires authentication.")
         now = dt.datetime.now(dt.UTC)
-        token = Token(secrets.token_hex(32), user, scoped, now, now + TOKEN_LIFETIME,
-                      ["password"])
+        token = Token(secrets.token_hex(32), user, scoped, now, now + TOKEN_LIFETIME, ["password"])
         with self._lock:
             self.tokens[token.id] = token
         return token

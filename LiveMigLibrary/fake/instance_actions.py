@@ -15,14 +15,21 @@ class InstanceActions:
 
     def start(self, ctx: RequestContext, instance_uuid: str, action: str) -> InstanceAction:
         now = self.store.clock.now()
-        record = InstanceAction(action=action, instance_uuid=instance_uuid,
-                                request_id=ctx.request_id, user_id=ctx.user_id,
-                                project_id=ctx.project_id, start_time=now, updated_at=now)
+        record = InstanceAction(
+            action=action,
+            instance_uuid=instance_uuid,
+            request_id=ctx.request_id,
+            user_id=ctx.user_id,
+            project_id=ctx.project_id,
+            start_time=now,
+            updated_at=now,
+        )
         self.store.actions.setdefault(instance_uuid, []).append(record)
         return record
 
-    def event_start(self, action: InstanceAction | None, event: str,
-                    host: str | None = None) -> InstanceActionEvent | None:
+    def event_start(
+        self, action: InstanceAction | None, event: str, host: str | None = None
+    ) -> InstanceActionEvent | None:
         if action is None:
             return None
         now = self.store.clock.now()
@@ -31,8 +38,12 @@ class InstanceActions:
         action.updated_at = now
         return ev
 
-    def event_finish(self, action: InstanceAction | None, ev: InstanceActionEvent | None,
-                     error: BaseException | str | None = None) -> None:
+    def event_finish(
+        self,
+        action: InstanceAction | None,
+        ev: InstanceActionEvent | None,
+        error: BaseException | str | None = None,
+    ) -> None:
         if action is None or ev is None:
             return
         now = self.store.clock.now()
@@ -47,8 +58,13 @@ class InstanceActions:
                 ev.details = error
         action.updated_at = now
 
-    def event(self, action: InstanceAction | None, event: str, host: str | None = None,
-              error: BaseException | str | None = None) -> None:
+    def event(
+        self,
+        action: InstanceAction | None,
+        event: str,
+        host: str | None = None,
+        error: BaseException | str | None = None,
+    ) -> None:
         """Record an event that starts and finishes now."""
         self.event_finish(action, self.event_start(action, event, host), error)
 

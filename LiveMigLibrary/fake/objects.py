@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 
 # vm_states / task_states / power_state, as in nova/compute/{vm,task}_states.py
 ACTIVE, BUILDING, PAUSED, SUSPENDED, STOPPED, ERROR, DELETED = (
-    "active", "building", "paused", "suspended", "stopped", "error", "deleted")
+    "active",
+    "building",
+    "paused",
+    "suspended",
+    "stopped",
+    "error",
+    "deleted",
+)
 NOSTATE, RUNNING, PAUSED_POWER, SHUTDOWN, SUSPENDED_POWER = 0, 1, 3, 4, 7
 
 # Migration statuses that count as "in progress" for GET /servers/{id}/migrations
@@ -43,8 +50,11 @@ class Flavor:
     extra_specs: dict = field(default_factory=dict)
 
     def resources(self) -> dict[str, int]:
-        return {"VCPU": self.vcpus, "MEMORY_MB": self.ram + self.swap,
-                "DISK_GB": self.disk + self.ephemeral}
+        return {
+            "VCPU": self.vcpus,
+            "MEMORY_MB": self.ram + self.swap,
+            "DISK_GB": self.disk + self.ephemeral,
+        }
 
 
 @dataclass(slots=True)

@@ -72,8 +72,7 @@ class Scheduler:
     def _ignore_hosts_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
         return not spec.ignore_hosts or node.host not in spec.ignore_hosts
 
-    def filtered_hosts(self, candidates: list[ComputeNode], spec: RequestSpec
-                       ) -> list[ComputeNode]:
+    def filtered_hosts(self, candidates: list[ComputeNode], spec: RequestSpec) -> list[ComputeNode]:
         return [n for n in candidates if all(f(n, spec) for _, f in self.filters)]
 
     # -- weighers -----------------------------------------------------------
@@ -84,8 +83,9 @@ class Scheduler:
 
     # -- select_destinations ------------------------------------------------
 
-    def select_destinations(self, spec: RequestSpec, instance_uuids: list[str],
-                            project_id: str, user_id: str) -> list[ComputeNode]:
+    def select_destinations(
+        self, spec: RequestSpec, instance_uuids: list[str], project_id: str, user_id: str
+    ) -> list[ComputeNode]:
         """Pick and claim one host per instance, all or nothing."""
         placement = self.store.placement
         resources = {rc: n for rc, n in spec.flavor.resources().items() if n}
@@ -115,8 +115,9 @@ class Scheduler:
         self._ensure_sufficient_hosts(spec, claimed)
         return [node for _, node in claimed]
 
-    def _ensure_sufficient_hosts(self, spec: RequestSpec,
-                                 claimed: list[tuple[str, ComputeNode]]) -> None:
+    def _ensure_sufficient_hosts(
+        self, spec: RequestSpec, claimed: list[tuple[str, ComputeNode]]
+    ) -> None:
         required = spec.num_instances
         if len(claimed) == required:
             return

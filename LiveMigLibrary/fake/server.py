@@ -26,23 +26,35 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def build_app(cloud, control) -> Application:
-    return Application(cloud, [IdentityService(), ComputeService(), PlacementService(),
-                               ImageService(), ControlService(control)])
+    return Application(
+        cloud,
+        [
+            IdentityService(),
+            ComputeService(),
+            PlacementService(),
+            ImageService(),
+            ControlService(control),
+        ],
+    )
 
 
 class HttpServer:
     def __init__(self, app: Application, host: str = "127.0.0.1", port: int = 0):
-        self.server: BaseWSGIServer = make_server(host, port, app, threaded=True,
-                                                  request_handler=_QuietHandler)
+        self.server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=_QuietHandler
+        )
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
         app.base_url = f"http://{self.host}:{self.port}"
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        kwargs={"poll_interval": 0.2},
-                                        name=f"fake-cloud-http-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name=f"fake-cloud-http-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
 
     def serve_forever(self) -> None:

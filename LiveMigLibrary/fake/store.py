@@ -46,8 +46,9 @@ class Store:
         self.migrations_by_instance: dict[str, list[int]] = {}
         self.actions: dict[str, list[InstanceAction]] = {}
         self.quotas: dict[str, dict[str, int]] = {}
-        self._ids = {name: itertools.count(1) for name in
-                     ("instance", "migration", "service", "node")}
+        self._ids = {
+            name: itertools.count(1) for name in ("instance", "migration", "service", "node")
+        }
 
     def next_id(self, kind: str) -> int:
         return next(self._ids[kind])

@@ -50,7 +50,7 @@ def test_bug_1718455_fails_scenario_1(run_suites):
 
 
 def test_leaked_migration_allocation_fails_scenario_1(run_suites):
-    run = run_suites(SCENARIO_1, bugs=("migration-allocation-leak",))
+    run = run_suites(SCENARIO_1, bugs=("1712045",))
     assert run.status(SDK_TEST) == "FAIL"
     assert "holds" in run.message(SDK_TEST) and "expected nothing" in run.message(SDK_TEST)
 

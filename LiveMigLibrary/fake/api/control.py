@@ -76,8 +76,7 @@ class ControlService(Service):
         try:
             self.control.remove_host(name)
         except ValueError as exc:
-            raise (NotFound if "no compute host" in str(exc) else BadRequest)(str(exc)) \
-                from None
+            raise (NotFound if "no compute host" in str(exc) else BadRequest)(str(exc)) from None
         return Reply(204)
 
     def set_alive(self, req: ApiRequest, name: str) -> Reply:
@@ -119,10 +118,16 @@ class ControlService(Service):
         return Reply(204)
 
     def bugs(self, req: ApiRequest) -> Reply:
-        return Reply(200, {"emulated": self.control.emulated_bugs(),
-                           "known": self.control.known_bugs()})
+        return Reply(
+            200, {"emulated": self.control.emulated_bugs(), "known": self.control.known_bugs()}
+        )
 
     def set_bugs(self, req: ApiRequest) -> Reply:
         bugs = req.json().get("emulated", [])
-        return Reply(200, {"emulated": self._call(self.control.emulate_bugs, bugs),
-                           "known": self.control.known_bugs()})
+        return Reply(
+            200,
+            {
+                "emulated": self._call(self.control.emulate_bugs, bugs),
+                "known": self.control.known_bugs(),
+            },
+        )

@@ -22,26 +22,49 @@ class ImageService(Service):
         ]
 
     def error_body(self, req: ApiRequest, code: int, message: str):
-        return {"code": code, "title": {404: "Not Found"}.get(code, "Error"),
-                "message": message}
+        return {"code": code, "title": {404: "Not Found"}.get(code, "Error"), "message": message}
 
     @public
     def versions(self, req: ApiRequest) -> Reply:
-        return Reply(300 if req.request.path.rstrip("/") == self.prefix else 200, {
-            "versions": [{"id": v, "status": "CURRENT" if v == "v2.16" else "SUPPORTED",
-                          "links": [{"rel": "self", "href": req.url("/image/v2/")}]}
-                         for v in ("v2.16", "v2.0")]})
+        return Reply(
+            300 if req.request.path.rstrip("/") == self.prefix else 200,
+            {
+                "versions": [
+                    {
+                        "id": v,
+                        "status": "CURRENT" if v == "v2.16" else "SUPPORTED",
+                        "links": [{"rel": "self", "href": req.url("/image/v2/")}],
+                    }
+                    for v in ("v2.16", "v2.0")
+                ]
+            },
+        )
 
     def _view(self, req: ApiRequest, img) -> dict:
-        return {"id": img.id, "name": img.name, "status": img.status,
-                "visibility": img.visibility, "protected": False, "tags": [],
-                "disk_format": img.disk_format, "container_format": img.container_format,
-                "size": img.size, "virtual_size": None, "checksum": img.checksum,
-                "min_disk": img.min_disk, "min_ram": img.min_ram, "owner": None,
-                "os_hidden": False, "os_hash_algo": "sha512", "os_hash_value": None,
-                "created_at": img.created_at, "updated_at": img.created_at,
-                "self": f"/v2/images/{img.id}", "file": f"/v2/images/{img.id}/file",
-                "schema": "/v2/schemas/image"}
+        return {
+            "id": img.id,
+            "name": img.name,
+            "status": img.status,
+            "visibility": img.visibility,
+            "protected": False,
+            "tags": [],
+            "disk_format": img.disk_format,
+            "container_format": img.container_format,
+            "size": img.size,
+            "virtual_size": None,
+            "checksum": img.checksum,
+            "min_disk": img.min_disk,
+            "min_ram": img.min_ram,
+            "owner": None,
+            "os_hidden": False,
+            "os_hash_algo": "sha512",
+            "os_hash_value": None,
+            "created_at": img.created_at,
+            "updated_at": img.created_at,
+            "self": f"/v2/images/{img.id}",
+            "file": f"/v2/images/{img.id}/file",
+            "schema": "/v2/schemas/image",
+        }
 
     def images(self, req: ApiRequest) -> Reply:
         imgs = list(req.cloud.store.images.values())
@@ -51,8 +74,14 @@ class ImageService(Service):
             imgs = [i for i in imgs if i.status == status]
         if (vis := req.args.get("visibility")) is not None and vis != "all":
             imgs = [i for i in imgs if i.visibility == vis]
-        return Reply(200, {"images": [self._view(req, i) for i in imgs],
-                           "first": "/v2/images", "schema": "/v2/schemas/images"})
+        return Reply(
+            200,
+            {
+                "images": [self._view(req, i) for i in imgs],
+                "first": "/v2/images",
+                "schema": "/v2/schemas/images",
+            },
+        )
 
     def image(self, req: ApiRequest, image_id: str) -> Reply:
         img = req.cloud.store.images.get(image_id)

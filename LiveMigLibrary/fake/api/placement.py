@@ -35,21 +35,32 @@ class PlacementService(Service):
             Rule(p, endpoint=self.root, methods=["GET"]),
             Rule(p + "/resource_providers", endpoint=self.providers, methods=["GET"]),
             Rule(p + "/resource_providers/<uuid>", endpoint=self.provider, methods=["GET"]),
-            Rule(p + "/resource_providers/<uuid>/inventories", endpoint=self.inventories,
-                 methods=["GET"]),
-            Rule(p + "/resource_providers/<uuid>/inventories/<rc>", endpoint=self.inventory,
-                 methods=["GET"]),
-            Rule(p + "/resource_providers/<uuid>/inventories/<rc>",
-                 endpoint=self.update_inventory, methods=["PUT"]),
-            Rule(p + "/resource_providers/<uuid>/usages", endpoint=self.usages,
-                 methods=["GET"]),
-            Rule(p + "/resource_providers/<uuid>/allocations",
-                 endpoint=self.provider_allocations, methods=["GET"]),
+            Rule(
+                p + "/resource_providers/<uuid>/inventories",
+                endpoint=self.inventories,
+                methods=["GET"],
+            ),
+            Rule(
+                p + "/resource_providers/<uuid>/inventories/<rc>",
+                endpoint=self.inventory,
+                methods=["GET"],
+            ),
+            Rule(
+                p + "/resource_providers/<uuid>/inventories/<rc>",
+                endpoint=self.update_inventory,
+                methods=["PUT"],
+            ),
+            Rule(p + "/resource_providers/<uuid>/usages", endpoint=self.usages, methods=["GET"]),
+            Rule(
+                p + "/resource_providers/<uuid>/allocations",
+                endpoint=self.provider_allocations,
+                methods=["GET"],
+            ),
             Rule(p + "/allocations/<consumer>", endpoint=self.allocations, methods=["GET"]),
-            Rule(p + "/allocations/<consumer>", endpoint=self.put_allocations,
-                 methods=["PUT"]),
-            Rule(p + "/allocations/<consumer>", endpoint=self.delete_allocations,
-                 methods=["DELETE"]),
+            Rule(p + "/allocations/<consumer>", endpoint=self.put_allocations, methods=["PUT"]),
+            Rule(
+                p + "/allocations/<consumer>", endpoint=self.delete_allocations, methods=["DELETE"]
+            ),
             Rule(p + "/usages", endpoint=self.project_usages, methods=["GET"]),
             Rule(p + "/resource_classes", endpoint=self.resource_classes, methods=["GET"]),
         ]
@@ -64,30 +75,56 @@ class PlacementService(Service):
         req.version = PLACEMENT_MIN
         if text is not None:
             req.version = parse_version(text, "placement", PLACEMENT_MIN, PLACEMENT_MAX)
-        return {"OpenStack-API-Version": f"placement {fmt_version(req.version)}",
-                "Vary": "openstack-api-version"}
+        return {
+            "OpenStack-API-Version": f"placement {fmt_version(req.version)}",
+            "Vary": "openstack-api-version",
+        }
 
     def error_body(self, req: ApiRequest, code: int, message: str) -> dict:
-        return {"errors": [{"status": code, "title": TITLES.get(code, "Error"),
-                            "detail": message, "request_id": req.request_id,
-                            "code": "placement.undefined_code"}]}
+        return {
+            "errors": [
+                {
+                    "status": code,
+                    "title": TITLES.get(code, "Error"),
+                    "detail": message,
+                    "request_id": req.request_id,
+                    "code": "placement.undefined_code",
+                }
+            ]
+        }
 
     def _admin(self, req: ApiRequest) -> None:
         require_admin(req, "placement:resource_providers:list")
 
     @public
     def root(self, req: ApiRequest) -> Reply:
-        return Reply(200, {"versions": [{
-            "id": "v1.0", "max_version": fmt_version(PLACEMENT_MAX),
-            "min_version": fmt_version(PLACEMENT_MIN), "status": "CURRENT",
-            "links": [{"rel": "self", "href": ""}]}]})
+        return Reply(
+            200,
+            {
+                "versions": [
+                    {
+                        "id": "v1.0",
+                        "max_version": fmt_version(PLACEMENT_MAX),
+                        "min_version": fmt_version(PLACEMENT_MIN),
+                        "status": "CURRENT",
+                        "links": [{"rel": "self", "href": ""}],
+                    }
+                ]
+            },
+        )
 
     def _provider_view(self, req: ApiRequest, rp) -> dict:
         base = f"/placement/resource_providers/{rp.uuid}"
-        v = {"uuid": rp.uuid, "name": rp.name, "generation": rp.generation,
-             "links": [{"rel": "self", "href": base},
-                       {"rel": "inventories", "href": base + "/inventories"},
-                       {"rel": "usages", "href": base + "/usages"}]}
+        v = {
+            "uuid": rp.uuid,
+            "name": rp.name,
+            "generation": rp.generation,
+            "links": [
+                {"rel": "self", "href": base},
+                {"rel": "inventories", "href": base + "/inventories"},
+                {"rel": "usages", "href": base + "/usages"},
+            ],
+        }
         if req.mv("1.14"):
             v["parent_provider_uuid"] = None
             v["root_provider_uuid"] = rp.root_provider_uuid
@@ -105,8 +142,7 @@ class PlacementService(Service):
                 rps = [pl.providers[uuid]] if uuid in pl.providers else []
             else:
                 rps = list(pl.providers.values())
-            return Reply(200, {"resource_providers": [self._provider_view(req, rp)
-                                                      for rp in rps]})
+            return Reply(200, {"resource_providers": [self._provider_view(req, rp) for rp in rps]})
 
     def _rp(self, req: ApiRequest, uuid: str):
         rp = req.cloud.store.placement.providers.get(uuid)
@@ -123,9 +159,13 @@ class PlacementService(Service):
         self._admin(req)
         with req.cloud.lock:
             rp = self._rp(req, uuid)
-            return Reply(200, {"resource_provider_generation": rp.generation,
-                               "inventories": {rc: inv.as_dict()
-                                               for rc, inv in rp.inventories.items()}})
+            return Reply(
+                200,
+                {
+                    "resource_provider_generation": rp.generation,
+                    "inventories": {rc: inv.as_dict() for rc, inv in rp.inventories.items()},
+                },
+            )
 
     def inventory(self, req: ApiRequest, uuid: str, rc: str) -> Reply:
         self._admin(req)
@@ -133,8 +173,9 @@ class PlacementService(Service):
             rp = self._rp(req, uuid)
             if rc not in rp.inventories:
                 raise NotFound(f"No inventory of class {rc} for {uuid}")
-            return Reply(200, {"resource_provider_generation": rp.generation,
-                               **rp.inventories[rc].as_dict()})
+            return Reply(
+                200, {"resource_provider_generation": rp.generation, **rp.inventories[rc].as_dict()}
+            )
 
     def update_inventory(self, req: ApiRequest, uuid: str, rc: str) -> Reply:
         require_admin(req, "placement:resource_providers:inventories:update")
@@ -144,49 +185,69 @@ class PlacementService(Service):
             if body.get("resource_provider_generation") != rp.generation:
                 raise Conflict("resource provider generation conflict")
             try:
-                inv = Inventory(int(body["total"]), int(body.get("reserved", 0)),
-                                int(body.get("min_unit", 1)),
-                                int(body.get("max_unit", body["total"])),
-                                int(body.get("step_size", 1)),
-                                float(body.get("allocation_ratio", 1.0)))
+                inv = Inventory(
+                    int(body["total"]),
+                    int(body.get("reserved", 0)),
+                    int(body.get("min_unit", 1)),
+                    int(body.get("max_unit", body["total"])),
+                    int(body.get("step_size", 1)),
+                    float(body.get("allocation_ratio", 1.0)),
+                )
             except (KeyError, TypeError, ValueError):
-                raise BadRequest("JSON does not validate: 'total' is a required property") \
-                    from None
+                raise BadRequest("JSON does not validate: 'total' is a required property") from None
             if inv.capacity < rp.usages.get(rc, 0):
-                raise Conflict(f"Unable to update inventory for resource provider {uuid}: "
-                               f"Invalid inventory for '{rc}' on resource provider "
-                               f"'{uuid}'. The reserved value is greater than or equal to "
-                               "total.")
+                raise Conflict(
+                    f"Unable to update inventory for resource provider {uuid}: "
+                    f"Invalid inventory for '{rc}' on resource provider "
+                    f"'{uuid}'. The reserved value is greater than or equal to "
+                    "total."
+                )
             rp.inventories[rc] = inv
             rp.generation += 1
-            return Reply(200, {"resource_provider_generation": rp.generation,
-                               **inv.as_dict()})
+            return Reply(200, {"resource_provider_generation": rp.generation, **inv.as_dict()})
 
     def usages(self, req: ApiRequest, uuid: str) -> Reply:
         self._admin(req)
         with req.cloud.lock:
             rp = self._rp(req, uuid)
-            return Reply(200, {"resource_provider_generation": rp.generation,
-                               "usages": {rc: rp.usages.get(rc, 0) for rc in rp.inventories}})
+            return Reply(
+                200,
+                {
+                    "resource_provider_generation": rp.generation,
+                    "usages": {rc: rp.usages.get(rc, 0) for rc in rp.inventories},
+                },
+            )
 
     def provider_allocations(self, req: ApiRequest, uuid: str) -> Reply:
         self._admin(req)
         pl = req.cloud.store.placement
         with req.cloud.lock:
             rp = self._rp(req, uuid)
-            return Reply(200, {"resource_provider_generation": rp.generation,
-                               "allocations": {c: {"resources": dict(pl.allocations[c][uuid])}
-                                               for c in rp.consumers}})
+            return Reply(
+                200,
+                {
+                    "resource_provider_generation": rp.generation,
+                    "allocations": {
+                        c: {"resources": dict(pl.allocations[c][uuid])} for c in rp.consumers
+                    },
+                },
+            )
 
     def allocations(self, req: ApiRequest, consumer: str) -> Reply:
         require_admin(req, "placement:allocations:list")
         pl = req.cloud.store.placement
         with req.cloud.lock:
             alloc = pl.get(consumer)
-            body = {"allocations": {
-                rp: ({"resources": dict(res)} if req.mv("1.12") else
-                     {"resources": dict(res), "generation": pl.providers[rp].generation})
-                for rp, res in alloc.items()}}
+            body = {
+                "allocations": {
+                    rp: (
+                        {"resources": dict(res)}
+                        if req.mv("1.12")
+                        else {"resources": dict(res), "generation": pl.providers[rp].generation}
+                    )
+                    for rp, res in alloc.items()
+                }
+            }
             if req.mv("1.12"):
                 for rp in body["allocations"]:
                     body["allocations"][rp]["generation"] = pl.providers[rp].generation
@@ -205,14 +266,17 @@ class PlacementService(Service):
         body = req.json()
         allocs = body.get("allocations")
         if not isinstance(allocs, dict) or not req.mv("1.12"):
-            raise BadRequest("JSON does not validate: 'allocations' must be an object "
-                             "(microversion 1.12 or later)")
+            raise BadRequest(
+                "JSON does not validate: 'allocations' must be an object "
+                "(microversion 1.12 or later)"
+            )
         allocation = {}
         for rp, entry in allocs.items():
             resources = (entry or {}).get("resources")
             if not isinstance(resources, dict):
-                raise BadRequest(f"JSON does not validate: 'resources' is a required property "
-                                 f"of {rp}")
+                raise BadRequest(
+                    f"JSON does not validate: 'resources' is a required property of {rp}"
+                )
             allocation[rp] = {rc: int(n) for rc, n in resources.items()}
         pl = req.cloud.store.placement
         with req.cloud.lock:
@@ -222,11 +286,18 @@ class PlacementService(Service):
                 current = pl.consumers.get(consumer)
                 expected = body.get("consumer_generation")
                 if (current.generation if current else None) != expected:
-                    raise Conflict("consumer generation conflict - expected "
-                                   f"{current.generation if current else None} but got "
-                                   f"{expected}")
-            pl.put(consumer, allocation, body.get("project_id", ""), body.get("user_id", ""),
-                   body.get("consumer_type", "INSTANCE"))
+                    raise Conflict(
+                        "consumer generation conflict - expected "
+                        f"{current.generation if current else None} but got "
+                        f"{expected}"
+                    )
+            pl.put(
+                consumer,
+                allocation,
+                body.get("project_id", ""),
+                body.get("user_id", ""),
+                body.get("consumer_type", "INSTANCE"),
+            )
         return Reply(204)
 
     def delete_allocations(self, req: ApiRequest, consumer: str) -> Reply:
@@ -240,13 +311,20 @@ class PlacementService(Service):
         require_admin(req, "placement:usages")
         project = req.args.get("project_id")
         if not project:
-            raise BadRequest("Invalid query string parameters: 'project_id' is a required "
-                             "property")
+            raise BadRequest("Invalid query string parameters: 'project_id' is a required property")
         with req.cloud.lock:
             return Reply(200, {"usages": req.cloud.store.placement.usages_for_project(project)})
 
     def resource_classes(self, req: ApiRequest) -> Reply:
-        return Reply(200, {"resource_classes": [
-            {"name": rc, "links": [{"rel": "self",
-                                    "href": f"/placement/resource_classes/{rc}"}]}
-            for rc in ("VCPU", "MEMORY_MB", "DISK_GB")]})
+        return Reply(
+            200,
+            {
+                "resource_classes": [
+                    {
+                        "name": rc,
+                        "links": [{"rel": "self", "href": f"/placement/resource_classes/{rc}"}],
+                    }
+                    for rc in ("VCPU", "MEMORY_MB", "DISK_GB")
+                ]
+            },
+        )

@@ -23,13 +23,30 @@ from ..exception import BadRequest, FakeCloudError, NotAcceptable
 COMPUTE_MIN, COMPUTE_MAX = (2, 1), (2, 104)
 PLACEMENT_MIN, PLACEMENT_MAX = (1, 0), (1, 39)
 
-NOVA_FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden",
-                    404: "itemNotFound", 405: "badMethod", 409: "conflictingRequest",
-                    413: "overLimit", 415: "badMediaType", 429: "overLimit",
-                    501: "notImplemented", 503: "serviceUnavailable"}
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict",
-          500: "Internal Server Error", 503: "Service Unavailable"}
+NOVA_FAULT_NAMES = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(slots=True)
@@ -43,19 +60,23 @@ def fmt_version(v: tuple[int, int]) -> str:
     return f"{v[0]}.{v[1]}"
 
 
-def parse_version(text: str, service: str, lo: tuple[int, int], hi: tuple[int, int]
-                  ) -> tuple[int, int]:
+def parse_version(
+    text: str, service: str, lo: tuple[int, int], hi: tuple[int, int]
+) -> tuple[int, int]:
     text = text.strip()
     if text == "latest":
         return hi
     m = re.fullmatch(r"(\d+)\.(\d+)", text)
     if not m or m.group(2).startswith("0") and m.group(2) != "0":
-        raise BadRequest(f"API Version String {text} is of invalid format. Must be of format "
-                         "MajorNum.MinorNum.")
+        raise BadRequest(
+            f"API Version String {text} is of invalid format. Must be of format MajorNum.MinorNum."
+        )
     v = (int(m.group(1)), int(m.group(2)))
     if not lo <= v <= hi:
-        raise NotAcceptable(f"Version {text} is not supported by the API. Minimum is "
-                            f"{fmt_version(lo)} and maximum is {fmt_version(hi)}.")
+        raise NotAcceptable(
+            f"Version {text} is not supported by the API. Minimum is "
+            f"{fmt_version(lo)} and maximum is {fmt_version(hi)}."
+        )
     return v
 
 
@@ -86,8 +107,10 @@ class ApiRequest:
             raw = self.request.get_data(cache=True)
             if not raw:
                 if required:
-                    raise BadRequest("The server could not comply with the request since it "
-                                     "is either malformed or otherwise incorrect.")
+                    raise BadRequest(
+                        "The server could not comply with the request since it "
+                        "is either malformed or otherwise incorrect."
+                    )
                 self._json = {}
                 return self._json
             try:
@@ -146,11 +169,14 @@ class Application:
     def __call__(self, environ, start_response):
         request = Request(environ)
         svc = self.service_for(request.path)
-        req = ApiRequest(self.cloud, request, svc.name if svc else "", self.base_url or
-                         request.host_url.rstrip("/"))
+        req = ApiRequest(
+            self.cloud,
+            request,
+            svc.name if svc else "",
+            self.base_url or request.host_url.rstrip("/"),
+        )
         reply = self.dispatch(req, svc)
-        headers = {"Content-Type": "application/json",
-                   "X-Openstack-Request-Id": req.request_id}
+        headers = {"Content-Type": "application/json", "X-Openstack-Request-Id": req.request_id}
         if svc is not None and svc.name == "compute":
             headers["X-Compute-Request-Id"] = req.request_id
         headers.update(reply.headers)
@@ -171,32 +197,49 @@ class Application:
                 handler, url_args = adapter.match()
             except NotFound:
                 if svc is None:
-                    return Reply(404, {"error": {"code": 404, "title": "Not Found",
-                                                 "message": "The resource could not be found."}})
+                    return Reply(
+                        404,
+                        {
+                            "error": {
+                                "code": 404,
+                                "title": "Not Found",
+                                "message": "The resource could not be found.",
+                            }
+                        },
+                    )
                 raise
             if svc is not None and svc.needs_token and not getattr(handler, "public", False):
                 token = req.cloud.identity.validate(req.request.headers.get("X-Auth-Token"))
                 req.token = token
-                req.ctx = RequestContext(user_id=token.user.id, project_id=token.project.id,
-                                         is_admin=token.is_admin, roles=list(token.user.roles),
-                                         request_id=req.request_id)
+                req.ctx = RequestContext(
+                    user_id=token.user.id,
+                    project_id=token.project.id,
+                    is_admin=token.is_admin,
+                    roles=list(token.user.roles),
+                    request_id=req.request_id,
+                )
             if svc is not None:
                 extra = svc.negotiate(req)
             if svc is not None and svc.name != "control" and req.cloud.faults.rules:
                 with req.cloud.lock:
-                    rule = req.cloud.faults.match("api", path=req.request.path,
-                                                  method=req.method)
+                    rule = req.cloud.faults.match("api", path=req.request.path, method=req.method)
                 if rule is not None:
-                    return self._error(req, svc, rule.status, rule.message or
-                                       TITLES.get(rule.status, "Injected fault"), extra)
+                    return self._error(
+                        req,
+                        svc,
+                        rule.status,
+                        rule.message or TITLES.get(rule.status, "Injected fault"),
+                        extra,
+                    )
             reply = handler(req, **url_args)
             reply.headers = {**extra, **reply.headers}
             return reply
         except FakeCloudError as exc:
             return self._error(req, svc, exc.code, str(exc), extra)
         except MethodNotAllowed:
-            return self._error(req, svc, 405, "The method is not allowed for the requested "
-                               "URL.", extra)
+            return self._error(
+                req, svc, 405, "The method is not allowed for the requested URL.", extra
+            )
         except NotFound:
             return self._error(req, svc, 404, "The resource could not be found.", extra)
         except HTTPException as exc:
@@ -207,8 +250,7 @@ class Application:
         if code == 401:
             headers["WWW-Authenticate"] = f'Keystone uri="{req.base_url}/identity"'
         if code == 401 or svc is None:  # keystonemiddleware answers before the service
-            body = {"error": {"code": code, "title": TITLES.get(code, "Error"),
-                              "message": message}}
+            body = {"error": {"code": code, "title": TITLES.get(code, "Error"), "message": message}}
         else:
             body = svc.error_body(req, code, message)
         return Reply(code, body, headers)

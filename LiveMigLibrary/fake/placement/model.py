@@ -27,9 +27,14 @@ class Inventory:
         return int((self.total - self.reserved) * self.allocation_ratio)
 
     def as_dict(self) -> dict:
-        return {"total": self.total, "reserved": self.reserved, "min_unit": self.min_unit,
-                "max_unit": self.max_unit if self.max_unit is not None else self.total,
-                "step_size": self.step_size, "allocation_ratio": self.allocation_ratio}
+        return {
+            "total": self.total,
+            "reserved": self.reserved,
+            "min_unit": self.min_unit,
+            "max_unit": self.max_unit if self.max_unit is not None else self.total,
+            "step_size": self.step_size,
+            "allocation_ratio": self.allocation_ratio,
+        }
 
 
 @dataclass(slots=True)
@@ -72,17 +77,23 @@ class Placement:
     # -- providers ------------------------------------------------------------
 
     def create_provider(self, uuid: str, name: str, inventories: dict[str, Inventory]) -> None:
-        self.providers[uuid] = ResourceProvider(uuid=uuid, name=name, generation=1,
-                                                inventories=dict(inventories),
-                                                root_provider_uuid=uuid)
+        self.providers[uuid] = ResourceProvider(
+            uuid=uuid,
+            name=name,
+            generation=1,
+            inventories=dict(inventories),
+            root_provider_uuid=uuid,
+        )
         self.by_name[name] = uuid
 
     def delete_provider(self, uuid: str) -> None:
         rp = self.provider(uuid)
         if rp.consumers:
             from ..exception import Conflict
-            raise Conflict(f"Unable to delete resource provider {uuid}: Resource provider "
-                           "has allocations.")
+
+            raise Conflict(
+                f"Unable to delete resource provider {uuid}: Resource provider has allocations."
+            )
         del self.providers[uuid]
         self.by_name.pop(rp.name, None)
 
@@ -118,17 +129,24 @@ class Placement:
                 inv = rp.inventories.get(rc)
                 if inv is None:
                     raise AllocationConflict(
-                        reason=f"Inventory for '{rc}' on resource provider '{rp_uuid}' "
-                               "invalid.")
+                        reason=f"Inventory for '{rc}' on resource provider '{rp_uuid}' invalid."
+                    )
                 freed = old.get(rp_uuid, {}).get(rc, 0)
                 if rp.usages.get(rc, 0) - freed + amount > inv.capacity:
                     raise AllocationConflict(
                         reason=f"Unable to allocate inventory for consumer. Unable to "
-                               f"allocate {amount} {rc} on resource provider {rp_uuid}. "
-                               f"The requested amount would exceed the capacity.")
+                        f"allocate {amount} {rc} on resource provider {rp_uuid}. "
+                        f"The requested amount would exceed the capacity."
+                    )
 
-    def put(self, consumer: str, allocation: Allocation, project_id: str, user_id: str,
-            consumer_type: str = "INSTANCE") -> None:
+    def put(
+        self,
+        consumer: str,
+        allocation: Allocation,
+        project_id: str,
+        user_id: str,
+        consumer_type: str = "INSTANCE",
+    ) -> None:
         """Replace ``consumer``'s allocations (an empty one deletes them)."""
         allocation = {rp: dict(res) for rp, res in allocation.items() if res}
         self._check_capacity(allocation, consumer)
@@ -155,8 +173,14 @@ class Placement:
         self.consumers.pop(consumer, None)
         return existed
 
-    def move(self, source: str, target: str, project_id: str, user_id: str,
-             consumer_type: str = "INSTANCE") -> Allocation:
+    def move(
+        self,
+        source: str,
+        target: str,
+        project_id: str,
+        user_id: str,
+        consumer_type: str = "INSTANCE",
+    ) -> Allocation:
         """Give ``source``'s allocations to ``target`` (as Nova's move_allocations)."""
         allocation = self.allocations.get(source, {})
         self.delete(source)

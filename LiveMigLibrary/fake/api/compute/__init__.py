@@ -49,30 +49,48 @@ class ComputeService(Service):
         if text is not None:
             req.version = parse_version(text, "compute", COMPUTE_MIN, COMPUTE_MAX)
         v = fmt_version(req.version)
-        return {"OpenStack-API-Version": f"compute {v}", "X-OpenStack-Nova-API-Version": v,
-                "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version"}
+        return {
+            "OpenStack-API-Version": f"compute {v}",
+            "X-OpenStack-Nova-API-Version": v,
+            "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version",
+        }
 
     def error_body(self, req: ApiRequest, code: int, message: str) -> dict:
         return {NOVA_FAULT_NAMES.get(code, "computeFault"): {"code": code, "message": message}}
 
     def _version(self, req: ApiRequest) -> dict:
-        return {"id": "v2.1", "status": "CURRENT", "version": fmt_version(COMPUTE_MAX),
-                "min_version": fmt_version(COMPUTE_MIN), "updated": "2013-07-23T11:33:21Z",
-                "links": [{"rel": "self", "href": req.url("/compute/v2.1/")},
-                          {"rel": "describedby", "type": "text/html",
-                           "href": "http://docs.openstack.org/"}],
-                "media-types": [{"base": "application/json",
-                                 "type": "application/vnd.openstack.compute+json;version=2.1"}]}
+        return {
+            "id": "v2.1",
+            "status": "CURRENT",
+            "version": fmt_version(COMPUTE_MAX),
+            "min_version": fmt_version(COMPUTE_MIN),
+            "updated": "2013-07-23T11:33:21Z",
+            "links": [
+                {"rel": "self", "href": req.url("/compute/v2.1/")},
+                {"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"},
+            ],
+            "media-types": [
+                {
+                    "base": "application/json",
+                    "type": "application/vnd.openstack.compute+json;version=2.1",
+                }
+            ],
+        }
 
     @public
     def versions(self, req: ApiRequest) -> Reply:
-        legacy = {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "",
-                  "updated": "2011-01-21T11:33:21Z",
-                  "links": [{"rel": "self", "href": req.url("/compute/v2/")}]}
+        legacy = {
+            "id": "v2.0",
+            "status": "SUPPORTED",
+            "version": "",
+            "min_version": "",
+            "updated": "2011-01-21T11:33:21Z",
+            "links": [{"rel": "self", "href": req.url("/compute/v2/")}],
+        }
         current = self._version(req)
-        current = {k: current[k] for k in ("id", "status", "version", "min_version",
-                                           "updated")} | {
-            "links": [{"rel": "self", "href": req.url("/compute/v2.1/")}]}
+        current = {k: current[k] for k in ("id", "status", "version", "min_version", "updated")} | {
+            "links": [{"rel": "self", "href": req.url("/compute/v2.1/")}]
+        }
         return Reply(200, {"versions": [legacy, current]})
 
     @public

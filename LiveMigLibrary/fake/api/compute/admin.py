@@ -28,16 +28,14 @@ def rules(p: str, svc) -> list[Rule]:
         Rule(p + "/os-hypervisors", endpoint=hypervisors, methods=["GET"]),
         Rule(p + "/os-hypervisors/detail", endpoint=hypervisors_detail, methods=["GET"]),
         Rule(p + "/os-hypervisors/<hypervisor_id>", endpoint=hypervisor, methods=["GET"]),
-        Rule(p + "/os-hypervisors/<pattern>/search", endpoint=hypervisor_search,
-             methods=["GET"]),
-        Rule(p + "/os-hypervisors/<pattern>/servers", endpoint=hypervisor_servers,
-             methods=["GET"]),
+        Rule(p + "/os-hypervisors/<pattern>/search", endpoint=hypervisor_search, methods=["GET"]),
+        Rule(p + "/os-hypervisors/<pattern>/servers", endpoint=hypervisor_servers, methods=["GET"]),
         Rule(p + "/os-availability-zone", endpoint=availability_zones, methods=["GET"]),
-        Rule(p + "/os-availability-zone/detail", endpoint=availability_zones_detail,
-             methods=["GET"]),
+        Rule(
+            p + "/os-availability-zone/detail", endpoint=availability_zones_detail, methods=["GET"]
+        ),
         Rule(p + "/os-quota-sets/<project_id>", endpoint=quota_show, methods=["GET"]),
-        Rule(p + "/os-quota-sets/<project_id>/defaults", endpoint=quota_defaults,
-             methods=["GET"]),
+        Rule(p + "/os-quota-sets/<project_id>/defaults", endpoint=quota_defaults, methods=["GET"]),
         Rule(p + "/os-quota-sets/<project_id>/detail", endpoint=quota_detail, methods=["GET"]),
         Rule(p + "/os-quota-sets/<project_id>", endpoint=quota_update, methods=["PUT"]),
         Rule(p + "/os-quota-sets/<project_id>", endpoint=quota_delete, methods=["DELETE"]),
@@ -45,12 +43,19 @@ def rules(p: str, svc) -> list[Rule]:
         Rule(p + "/flavors", endpoint=flavors, methods=["GET"]),
         Rule(p + "/flavors/detail", endpoint=flavors_detail, methods=["GET"]),
         Rule(p + "/flavors/<flavor_id>", endpoint=flavor, methods=["GET"]),
-        Rule(p + "/flavors/<flavor_id>/os-extra_specs", endpoint=flavor_extra_specs,
-             methods=["GET"]),
-        Rule(p + "/servers/<server_id>/os-instance-actions", endpoint=instance_actions,
-             methods=["GET"]),
-        Rule(p + "/servers/<server_id>/os-instance-actions/<request_id>",
-             endpoint=instance_action, methods=["GET"]),
+        Rule(
+            p + "/flavors/<flavor_id>/os-extra_specs", endpoint=flavor_extra_specs, methods=["GET"]
+        ),
+        Rule(
+            p + "/servers/<server_id>/os-instance-actions",
+            endpoint=instance_actions,
+            methods=["GET"],
+        ),
+        Rule(
+            p + "/servers/<server_id>/os-instance-actions/<request_id>",
+            endpoint=instance_action,
+            methods=["GET"],
+        ),
     ]
 
 
@@ -61,23 +66,32 @@ def services(req: ApiRequest) -> Reply:
     require_admin(req, "os_compute_api:os-services:list")
     host, binary = req.args.get("host"), req.args.get("binary")
     with req.cloud.lock:
-        out = [views.service(req, s) for s in req.cloud.store.services.values()
-               if (host is None or s.host == host) and (binary is None or s.binary == binary)]
+        out = [
+            views.service(req, s)
+            for s in req.cloud.store.services.values()
+            if (host is None or s.host == host) and (binary is None or s.binary == binary)
+        ]
     return Reply(200, {"services": out})
 
 
 def _legacy_service_update(req: ApiRequest, action: str) -> Reply:
     body = req.json()
-    keys = {"host", "binary"} | ({"disabled_reason"} if action == "disable-log-reason" else
-                                 {"forced_down"} if action == "force-down" else set())
+    keys = {"host", "binary"} | (
+        {"disabled_reason"}
+        if action == "disable-log-reason"
+        else {"forced_down"}
+        if action == "force-down"
+        else set()
+    )
     no_extra_properties(body, keys)
     host, binary = body.get("host"), body.get("binary")
     if not host or not binary:
         raise BadRequest("Invalid input for field/attribute host/binary.")
     store = req.cloud.store
     with req.cloud.lock:
-        svc = next((s for s in store.services.values()
-                    if s.host == host and s.binary == binary), None)
+        svc = next(
+            (s for s in store.services.values() if s.host == host and s.binary == binary), None
+        )
         if svc is None:
             raise NotFound(f"Service {binary} on host {host} not found.")
         result = {"host": host, "binary": binary}
@@ -107,8 +121,9 @@ def update_service(req: ApiRequest, service_id: str) -> Reply:
     body = req.json()
     no_extra_properties(body, {"status", "disabled_reason", "forced_down"})
     if not body:
-        raise BadRequest("No updates were requested. Fields 'status' or 'forced_down' should "
-                         "be specified.")
+        raise BadRequest(
+            "No updates were requested. Fields 'status' or 'forced_down' should be specified."
+        )
     status = body.get("status")
     if status is not None and status not in ("enabled", "disabled"):
         raise invalid("status", status, f"{status!r} is not one of ['enabled', 'disabled']")
@@ -134,6 +149,7 @@ def update_service(req: ApiRequest, service_id: str) -> Reply:
 
 def _is_uuid(text: str) -> bool:
     import uuid
+
     try:
         uuid.UUID(text)
     except ValueError:
@@ -145,18 +161,21 @@ def _is_uuid(text: str) -> bool:
 
 
 def _hypervisor_list(req: ApiRequest, detail: bool) -> Reply:
-    require_admin(req, "os_compute_api:os-hypervisors:list-detail" if detail else
-                  "os_compute_api:os-hypervisors:list")
+    require_admin(
+        req,
+        "os_compute_api:os-hypervisors:list-detail"
+        if detail
+        else "os_compute_api:os-hypervisors:list",
+    )
     pattern = req.args.get("hypervisor_hostname_pattern") if req.mv("2.53") else None
-    with_servers = req.mv("2.53") and boolean("with_servers",
-                                              req.args.get("with_servers", "false"))
+    with_servers = req.mv("2.53") and boolean("with_servers", req.args.get("with_servers", "false"))
     with req.cloud.lock:
-        nodes = [n for n in req.cloud.store.nodes.values()
-                 if pattern is None or pattern in n.host]
+        nodes = [n for n in req.cloud.store.nodes.values() if pattern is None or pattern in n.host]
         if pattern is not None and not nodes:
             raise HypervisorNotFound(hypervisor=pattern)
-        return Reply(200, {"hypervisors": [views.hypervisor(req, n, detail, with_servers)
-                                           for n in nodes]})
+        return Reply(
+            200, {"hypervisors": [views.hypervisor(req, n, detail, with_servers) for n in nodes]}
+        )
 
 
 def hypervisors(req: ApiRequest) -> Reply:
@@ -204,8 +223,9 @@ def hypervisor_servers(req: ApiRequest, pattern: str) -> Reply:
             v = views.hypervisor(req, n, False)
             hosted = req.cloud.store.by_host.get(n.host, {})
             if hosted:
-                v["servers"] = [{"uuid": u, "name": req.cloud.store.instances[u].instance_name}
-                                for u in hosted]
+                v["servers"] = [
+                    {"uuid": u, "name": req.cloud.store.instances[u].instance_name} for u in hosted
+                ]
             out.append(v)
         return Reply(200, {"hypervisors": out})
 
@@ -216,8 +236,14 @@ def hypervisor_servers(req: ApiRequest, pattern: str) -> Reply:
 def availability_zones(req: ApiRequest) -> Reply:
     with req.cloud.lock:
         zones = sorted({n.zone for n in req.cloud.store.nodes.values()})
-    return Reply(200, {"availabilityZoneInfo": [
-        {"zoneName": z, "zoneState": {"available": True}, "hosts": None} for z in zones]})
+    return Reply(
+        200,
+        {
+            "availabilityZoneInfo": [
+                {"zoneName": z, "zoneState": {"available": True}, "hosts": None} for z in zones
+            ]
+        },
+    )
 
 
 def availability_zones_detail(req: ApiRequest) -> Reply:
@@ -228,23 +254,39 @@ def availability_zones_detail(req: ApiRequest) -> Reply:
         internal: dict = {}
         for s in store.services.values():
             up = req.cloud.computes.is_up(s.host) if s.binary == "nova-compute" else True
-            entry = {s.binary: {"active": s.status == "enabled", "available": up,
-                                "updated_at": views.iso_us(req, req.cloud.clock.now())}}
+            entry = {
+                s.binary: {
+                    "active": s.status == "enabled",
+                    "available": up,
+                    "updated_at": views.iso_us(req, req.cloud.clock.now()),
+                }
+            }
             target = zones.setdefault(s.zone, {}) if s.binary == "nova-compute" else internal
             target.setdefault(s.host, {}).update(entry)
-    info = [{"zoneName": z, "zoneState": {"available": True}, "hosts": hosts}
-            for z, hosts in sorted(zones.items())]
-    info.insert(0, {"zoneName": "internal", "zoneState": {"available": True},
-                    "hosts": internal})
+    info = [
+        {"zoneName": z, "zoneState": {"available": True}, "hosts": hosts}
+        for z, hosts in sorted(zones.items())
+    ]
+    info.insert(0, {"zoneName": "internal", "zoneState": {"available": True}, "hosts": internal})
     return Reply(200, {"availabilityZoneInfo": info})
 
 
 # -- quotas and limits -------------------------------------------------------------------
 
-QUOTA_KEYS_2_57 = ("instances", "cores", "ram", "metadata_items", "key_pairs",
-                   "server_groups", "server_group_members")
-QUOTA_KEYS_LEGACY = QUOTA_KEYS_2_57 + ("injected_files", "injected_file_content_bytes",
-                                       "injected_file_path_bytes")
+QUOTA_KEYS_2_57 = (
+    "instances",
+    "cores",
+    "ram",
+    "metadata_items",
+    "key_pairs",
+    "server_groups",
+    "server_group_members",
+)
+QUOTA_KEYS_LEGACY = QUOTA_KEYS_2_57 + (
+    "injected_files",
+    "injected_file_content_bytes",
+    "injected_file_path_bytes",
+)
 
 
 def _quota_keys(req: ApiRequest):
@@ -260,13 +302,15 @@ def quota_show(req: ApiRequest, project_id: str) -> Reply:
     _quota_target(req, project_id)
     with req.cloud.lock:
         limits_ = req.cloud.compute_api.quota_limits(project_id)
-    return Reply(200, {"quota_set": {"id": project_id,
-                                     **{k: limits_[k] for k in _quota_keys(req)}}})
+    return Reply(
+        200, {"quota_set": {"id": project_id, **{k: limits_[k] for k in _quota_keys(req)}}}
+    )
 
 
 def quota_defaults(req: ApiRequest, project_id: str) -> Reply:
-    return Reply(200, {"quota_set": {"id": project_id,
-                                     **{k: DEFAULT_QUOTAS[k] for k in _quota_keys(req)}}})
+    return Reply(
+        200, {"quota_set": {"id": project_id, **{k: DEFAULT_QUOTAS[k] for k in _quota_keys(req)}}}
+    )
 
 
 def quota_detail(req: ApiRequest, project_id: str) -> Reply:
@@ -274,9 +318,18 @@ def quota_detail(req: ApiRequest, project_id: str) -> Reply:
     with req.cloud.lock:
         limits_ = req.cloud.compute_api.quota_limits(project_id)
         used = req.cloud.compute_api.quota_usage(project_id)
-    return Reply(200, {"quota_set": {"id": project_id, **{
-        k: {"limit": limits_[k], "in_use": used.get(k, 0), "reserved": 0}
-        for k in _quota_keys(req)}}})
+    return Reply(
+        200,
+        {
+            "quota_set": {
+                "id": project_id,
+                **{
+                    k: {"limit": limits_[k], "in_use": used.get(k, 0), "reserved": 0}
+                    for k in _quota_keys(req)
+                },
+            }
+        },
+    )
 
 
 def quota_update(req: ApiRequest, project_id: str) -> Reply:
@@ -319,16 +372,25 @@ def limits(req: ApiRequest) -> Reply:
         lim = req.cloud.compute_api.quota_limits(project)
         used = req.cloud.compute_api.quota_usage(project)
     absolute = {
-        "maxTotalInstances": lim["instances"], "maxTotalCores": lim["cores"],
-        "maxTotalRAMSize": lim["ram"], "maxServerMeta": lim["metadata_items"],
-        "maxTotalKeypairs": lim["key_pairs"], "maxServerGroups": lim["server_groups"],
+        "maxTotalInstances": lim["instances"],
+        "maxTotalCores": lim["cores"],
+        "maxTotalRAMSize": lim["ram"],
+        "maxServerMeta": lim["metadata_items"],
+        "maxTotalKeypairs": lim["key_pairs"],
+        "maxServerGroups": lim["server_groups"],
         "maxServerGroupMembers": lim["server_group_members"],
-        "totalInstancesUsed": used["instances"], "totalCoresUsed": used["cores"],
-        "totalRAMUsed": used["ram"], "totalServerGroupsUsed": 0,
+        "totalInstancesUsed": used["instances"],
+        "totalCoresUsed": used["cores"],
+        "totalRAMUsed": used["ram"],
+        "totalServerGroupsUsed": 0,
     }
     if not req.mv("2.57"):
-        absolute.update({"maxPersonality": lim["injected_files"],
-                         "maxPersonalitySize": lim["injected_file_content_bytes"]})
+        absolute.update(
+            {
+                "maxPersonality": lim["injected_files"],
+                "maxPersonalitySize": lim["injected_file_content_bytes"],
+            }
+        )
     return Reply(200, {"limits": {"rate": [], "absolute": absolute}})
 
 
@@ -370,20 +432,29 @@ def instance_actions(req: ApiRequest, server_id: str) -> Reply:
     with req.cloud.lock:
         inst = req.cloud.compute_api.get(req.ctx, server_id)
         records = list(reversed(req.cloud.store.actions.get(inst.uuid, [])))
-        return Reply(200, {"instanceActions": [views.instance_action(req, a, False)
-                                               for a in records]})
+        return Reply(
+            200, {"instanceActions": [views.instance_action(req, a, False) for a in records]}
+        )
 
 
 def instance_action(req: ApiRequest, server_id: str, request_id: str) -> Reply:
     with req.cloud.lock:
         inst = req.cloud.compute_api.get(req.ctx, server_id)
-        record = next((a for a in req.cloud.store.actions.get(inst.uuid, [])
-                       if a.request_id == request_id), None)
+        record = next(
+            (a for a in req.cloud.store.actions.get(inst.uuid, []) if a.request_id == request_id),
+            None,
+        )
         if record is None:
             raise InstanceActionNotFound(request_id=request_id, instance_uuid=inst.uuid)
         # events: admin always; the owner from 2.51 (without traceback)
-        return Reply(200, {"instanceAction": views.instance_action(
-            req, record, req.ctx.is_admin or req.mv("2.51"))})
+        return Reply(
+            200,
+            {
+                "instanceAction": views.instance_action(
+                    req, record, req.ctx.is_admin or req.mv("2.51")
+                )
+            },
+        )
 
 
 __all__ = ["rules", "fnmatch"]

@@ -21,9 +21,11 @@ def no_extra_properties(body: dict, allowed: set[str]) -> None:
     if extra:
         quoted = ", ".join(repr(k) for k in extra)
         verb = "were" if len(extra) > 1 else "was"
-        raise BadRequest(f"Invalid input for field/attribute {next(iter(body))}. Value: "
-                         f"{body}. Additional properties are not allowed ({quoted} {verb} "
-                         "unexpected)")
+        raise BadRequest(
+            f"Invalid input for field/attribute {next(iter(body))}. Value: "
+            f"{body}. Additional properties are not allowed ({quoted} {verb} "
+            "unexpected)"
+        )
 
 
 def boolean(field: str, value, allow_auto: bool = False):
@@ -38,9 +40,11 @@ def boolean(field: str, value, allow_auto: bool = False):
             return True
         if low in ("false", "0", "off", "no", "n", "f"):
             return False
-    allowed = "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', " \
-              "False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'" + \
-              (", 'auto']" if allow_auto else "]")
+    allowed = (
+        "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', "
+        "False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'"
+        + (", 'auto']" if allow_auto else "]")
+    )
     raise invalid(field, value, f"{value!r} is not one of {allowed}")
 
 

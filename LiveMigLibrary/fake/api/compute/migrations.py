@@ -14,14 +14,20 @@ from .common import action_body, invalid, require_admin
 def rules(p: str, svc) -> list[Rule]:
     return [
         Rule(p + "/os-migrations", endpoint=os_migrations, methods=["GET"]),
-        Rule(p + "/servers/<server_id>/migrations", endpoint=server_migrations,
-             methods=["GET"]),
-        Rule(p + "/servers/<server_id>/migrations/<migration_id>", endpoint=server_migration,
-             methods=["GET"]),
-        Rule(p + "/servers/<server_id>/migrations/<migration_id>", endpoint=abort,
-             methods=["DELETE"]),
-        Rule(p + "/servers/<server_id>/migrations/<migration_id>/action",
-             endpoint=force_complete, methods=["POST"]),
+        Rule(p + "/servers/<server_id>/migrations", endpoint=server_migrations, methods=["GET"]),
+        Rule(
+            p + "/servers/<server_id>/migrations/<migration_id>",
+            endpoint=server_migration,
+            methods=["GET"],
+        ),
+        Rule(
+            p + "/servers/<server_id>/migrations/<migration_id>", endpoint=abort, methods=["DELETE"]
+        ),
+        Rule(
+            p + "/servers/<server_id>/migrations/<migration_id>/action",
+            endpoint=force_complete,
+            methods=["POST"],
+        ),
     ]
 
 
@@ -40,8 +46,7 @@ def os_migrations(req: ApiRequest) -> Reply:
     if req.mv("2.66") and args.get("changes-before"):
         before = _parse_time(req, "changes-before", args["changes-before"])
     if since is not None and before is not None and since > before:
-        raise BadRequest("The value of changes-since must be less than or equal to "
-                         "changes-before.")
+        raise BadRequest("The value of changes-since must be less than or equal to changes-before.")
     with req.cloud.lock:
         if (iu := args.get("instance_uuid")) is not None:
             migs = store.migrations_of(iu)
@@ -70,11 +75,11 @@ def os_migrations(req: ApiRequest) -> Reply:
         out.sort(key=lambda m: (m.created_at, m.id), reverse=True)
         more = False
         if req.mv("2.59"):
-            if (marker := args.get("marker")):
+            if marker := args.get("marker"):
                 idx = next((i for i, m in enumerate(out) if m.uuid == marker), None)
                 if idx is None:
                     raise BadRequest(f"Marker {marker} could not be found.")
-                out = out[idx + 1:]
+                out = out[idx + 1 :]
             if (limit := args.get("limit")) is not None:
                 try:
                     n = int(limit)
@@ -84,13 +89,20 @@ def os_migrations(req: ApiRequest) -> Reply:
                 out = out[:n]
         body = {"migrations": [views.migration(req, m) for m in out]}
         if more and out:
-            body["migrations_links"] = [{"rel": "next", "href": req.url(
-                f"/compute/v2.1/os-migrations?limit={args['limit']}&marker={out[-1].uuid}")}]
+            body["migrations_links"] = [
+                {
+                    "rel": "next",
+                    "href": req.url(
+                        f"/compute/v2.1/os-migrations?limit={args['limit']}&marker={out[-1].uuid}"
+                    ),
+                }
+            ]
         return Reply(200, body)
 
 
 def _parse_time(req: ApiRequest, name: str, text: str) -> float:
     import datetime as dt
+
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -112,10 +124,14 @@ def server_migrations(req: ApiRequest, server_id: str) -> Reply:
     require_admin(req, "os_compute_api:servers:migrations:index")
     with req.cloud.lock:
         inst = req.cloud.compute_api.get(req.ctx, server_id)
-        migs = [m for m in req.cloud.store.migrations_of(inst.uuid)
-                if m.migration_type == "live-migration" and m.status in IN_PROGRESS_MIGRATION]
-        return Reply(200, {"migrations": [views.migration(req, m, server_scoped=True)
-                                          for m in migs]})
+        migs = [
+            m
+            for m in req.cloud.store.migrations_of(inst.uuid)
+            if m.migration_type == "live-migration" and m.status in IN_PROGRESS_MIGRATION
+        ]
+        return Reply(
+            200, {"migrations": [views.migration(req, m, server_scoped=True) for m in migs]}
+        )
 
 
 def server_migration(req: ApiRequest, server_id: str, migration_id: str) -> Reply:
@@ -126,13 +142,11 @@ def server_migration(req: ApiRequest, server_id: str, migration_id: str) -> Repl
         mid = _mid(migration_id)
         m = req.cloud.store.migrations.get(mid)
         if m is None or m.instance_uuid != inst.uuid:
-            raise NotFound(f"In-progress live migration {mid} is not found for server "
-                           f"{inst.uuid}.")
+            raise NotFound(f"In-progress live migration {mid} is not found for server {inst.uuid}.")
         if m.migration_type != "live-migration":
             raise NotFound(f"Migration {mid} for server {inst.uuid} is not live-migration.")
         if m.status not in IN_PROGRESS_MIGRATION:
-            raise NotFound(f"Live migration {mid} for server {inst.uuid} is not in "
-                           "progress.")
+            raise NotFound(f"Live migration {mid} for server {inst.uuid} is not in progress.")
         return Reply(200, {"migration": views.migration(req, m, server_scoped=True)})
 
 

@@ -20,19 +20,61 @@ from .common import (
 )
 
 CREATE_KEYS = {
-    "name", "imageRef", "flavorRef", "adminPass", "metadata", "networks", "OS-DCF:diskConfig",
-    "accessIPv4", "accessIPv6", "personality", "availability_zone", "block_device_mapping",
-    "block_device_mapping_v2", "config_drive", "key_name", "min_count", "max_count",
-    "return_reservation_id", "security_groups", "user_data", "description", "tags",
-    "trusted_image_certificates", "host", "hypervisor_hostname", "hostname",
+    "name",
+    "imageRef",
+    "flavorRef",
+    "adminPass",
+    "metadata",
+    "networks",
+    "OS-DCF:diskConfig",
+    "accessIPv4",
+    "accessIPv6",
+    "personality",
+    "availability_zone",
+    "block_device_mapping",
+    "block_device_mapping_v2",
+    "config_drive",
+    "key_name",
+    "min_count",
+    "max_count",
+    "return_reservation_id",
+    "security_groups",
+    "user_data",
+    "description",
+    "tags",
+    "trusted_image_certificates",
+    "host",
+    "hypervisor_hostname",
+    "hostname",
 }
-STATUSES = {"ACTIVE", "BUILD", "ERROR", "MIGRATING", "PAUSED", "SHUTOFF", "SUSPENDED",
-            "DELETED", "REBOOT", "UNKNOWN"}
-SIMPLE = {"pause": "pause", "unpause": "unpause", "suspend": "suspend", "resume": "resume",
-          "os-stop": "stop", "os-start": "start"}
-SIMPLE_POLICY = {"pause": "os-pause-server:pause", "unpause": "os-pause-server:unpause",
-                 "suspend": "os-suspend-server:suspend", "resume": "os-suspend-server:resume",
-                 "stop": "servers:stop", "start": "servers:start"}
+STATUSES = {
+    "ACTIVE",
+    "BUILD",
+    "ERROR",
+    "MIGRATING",
+    "PAUSED",
+    "SHUTOFF",
+    "SUSPENDED",
+    "DELETED",
+    "REBOOT",
+    "UNKNOWN",
+}
+SIMPLE = {
+    "pause": "pause",
+    "unpause": "unpause",
+    "suspend": "suspend",
+    "resume": "resume",
+    "os-stop": "stop",
+    "os-start": "start",
+}
+SIMPLE_POLICY = {
+    "pause": "os-pause-server:pause",
+    "unpause": "os-pause-server:unpause",
+    "suspend": "os-suspend-server:suspend",
+    "resume": "os-suspend-server:resume",
+    "stop": "servers:stop",
+    "start": "servers:start",
+}
 
 
 def rules(p: str, svc) -> list[Rule]:
@@ -59,8 +101,13 @@ def create(req: ApiRequest) -> Reply:
     no_extra_properties(server, CREATE_KEYS)
     name = server.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 255:
-        raise invalid("name", name, "'name' is a required property" if name is None else
-                      f"{name!r} does not match a valid server name")
+        raise invalid(
+            "name",
+            name,
+            "'name' is a required property"
+            if name is None
+            else f"{name!r} does not match a valid server name",
+        )
     for key in ("flavorRef",):
         if key not in server:
             raise invalid("server", server, f"'{key}' is a required property")
@@ -68,8 +115,9 @@ def create(req: ApiRequest) -> Reply:
         raise invalid("server", server, "'networks' is a required property")
     networks = server.get("networks")
     if networks is not None and not (isinstance(networks, list) or networks in ("auto", "none")):
-        raise invalid("networks", networks, f"{networks!r} is not valid under any of the "
-                      "given schemas")
+        raise invalid(
+            "networks", networks, f"{networks!r} is not valid under any of the given schemas"
+        )
     if networks in ("auto", "none") and not req.mv("2.37"):
         raise invalid("networks", networks, f"{networks!r} is not of type 'array'")
     min_count = positive_int("min_count", server.get("min_count", 1))
@@ -96,28 +144,52 @@ def create(req: ApiRequest) -> Reply:
         if not isinstance(metadata, dict):
             raise invalid("metadata", metadata, f"{metadata!r} is not of type 'object'")
         instances, reservation_id = api.create(
-            req.ctx, name=name, flavor=flavor, image_id=image_id, min_count=min_count,
-            max_count=max_count, availability_zone=az, metadata=metadata,
-            key_name=server.get("key_name"), description=server.get("description"),
-            hostname=server.get("hostname"), networks=networks)
+            req.ctx,
+            name=name,
+            flavor=flavor,
+            image_id=image_id,
+            min_count=min_count,
+            max_count=max_count,
+            availability_zone=az,
+            metadata=metadata,
+            key_name=server.get("key_name"),
+            description=server.get("description"),
+            hostname=server.get("hostname"),
+            networks=networks,
+        )
         first = instances[0]
     if return_rid:
         return Reply(202, {"reservation_id": reservation_id})
-    return Reply(202, {"server": {
-        "id": first.uuid, "links": views.links(req, "servers", first.uuid),
-        "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}],
-        "adminPass": server.get("adminPass") or secrets.token_urlsafe(9)}},
-        {"Location": req.url(f"/compute/v2.1/servers/{first.uuid}")})
+    return Reply(
+        202,
+        {
+            "server": {
+                "id": first.uuid,
+                "links": views.links(req, "servers", first.uuid),
+                "OS-DCF:diskConfig": "MANUAL",
+                "security_groups": [{"name": "default"}],
+                "adminPass": server.get("adminPass") or secrets.token_urlsafe(9),
+            }
+        },
+        {"Location": req.url(f"/compute/v2.1/servers/{first.uuid}")},
+    )
 
 
 def _filtered(req: ApiRequest) -> list:
     store = req.cloud.store
     args = req.args
     all_tenants = "all_tenants" in args and args.get("all_tenants", "").lower() not in (
-        "0", "false", "off", "no")
+        "0",
+        "false",
+        "off",
+        "no",
+    )
     if all_tenants:
-        rule = "servers:detail:get_all_tenants" if req.request.path.endswith("/detail") \
+        rule = (
+            "servers:detail:get_all_tenants"
+            if req.request.path.endswith("/detail")
             else "servers:index:get_all_tenants"
+        )
         if not req.ctx.is_admin:
             raise PolicyNotAuthorized(action="os_compute_api:" + rule)
     project = args.get("project_id") or args.get("tenant_id")
@@ -153,8 +225,10 @@ def _filtered(req: ApiRequest) -> list:
             continue
         if name_re is not None and not name_re.search(inst.name):
             continue
-        if status is not None and views.status_from_state(inst.vm_state, inst.task_state) \
-                != status.upper():
+        if (
+            status is not None
+            and views.status_from_state(inst.vm_state, inst.task_state) != status.upper()
+        ):
             continue
         if (flavor := args.get("flavor")) and inst.flavor.id != flavor:
             continue
@@ -170,7 +244,7 @@ def _paginate(req: ApiRequest, items: list) -> list:
     if marker:
         for i, inst in enumerate(items):
             if inst.uuid == marker:
-                items = items[i + 1:]
+                items = items[i + 1 :]
                 break
         else:
             raise BadRequest(f"marker [{marker}] not found")
@@ -190,8 +264,14 @@ def _list(req: ApiRequest, view) -> Reply:
         servers = _filtered(req)
         body = {"servers": [view(req, i) for i in servers]}
     if getattr(req, "_more", False) and servers:
-        body["servers_links"] = [{"rel": "next", "href": req.url(
-            f"{req.request.path}?limit={req.args['limit']}&marker={servers[-1].uuid}")}]
+        body["servers_links"] = [
+            {
+                "rel": "next",
+                "href": req.url(
+                    f"{req.request.path}?limit={req.args['limit']}&marker={servers[-1].uuid}"
+                ),
+            }
+        ]
     return Reply(200, body)
 
 
@@ -212,8 +292,9 @@ def update(req: ApiRequest, server_id: str) -> Reply:
     body = req.json().get("server")
     if not isinstance(body, dict):
         raise invalid("server", body, "'server' is a required property")
-    no_extra_properties(body, {"name", "description", "accessIPv4", "accessIPv6",
-                               "OS-DCF:diskConfig", "hostname"})
+    no_extra_properties(
+        body, {"name", "description", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig", "hostname"}
+    )
     with req.cloud.lock:
         inst = _api(req).get(req.ctx, server_id)
         if "name" in body:
@@ -237,8 +318,9 @@ def delete(req: ApiRequest, server_id: str) -> Reply:
 def action(req: ApiRequest, server_id: str) -> Reply:
     body = req.json()
     if len(body) != 1:
-        raise BadRequest("There is no such action: " + ", ".join(body) if body else
-                         "Malformed request body")
+        raise BadRequest(
+            "There is no such action: " + ", ".join(body) if body else "Malformed request body"
+        )
     name = next(iter(body))
     handler = ACTIONS.get(name)
     if handler is None:
@@ -279,8 +361,9 @@ def _migrate_live(req: ApiRequest, inst, name: str) -> Reply:
     if not isinstance(body, dict):
         raise invalid(name, body, f"{body!r} is not of type 'object'")
     # nova >= 32: naming a host is its own, admin-only, rule
-    require_admin(req, "os_compute_api:os-migrate-server:migrate_live" +
-                  (":host" if body.get("host") else ""))
+    require_admin(
+        req, "os_compute_api:os-migrate-server:migrate_live" + (":host" if body.get("host") else "")
+    )
     allowed = {"block_migration", "host"}
     required = ["block_migration", "host"]
     if not req.mv("2.25"):
@@ -308,8 +391,14 @@ def _migrate_live(req: ApiRequest, inst, name: str) -> Reply:
 
 
 ACTIONS = {
-    "pause": _simple, "unpause": _simple, "suspend": _simple, "resume": _simple,
-    "os-stop": _simple, "os-start": _simple, "lock": _lock, "unlock": _unlock,
+    "pause": _simple,
+    "unpause": _simple,
+    "suspend": _simple,
+    "resume": _simple,
+    "os-stop": _simple,
+    "os-start": _simple,
+    "lock": _lock,
+    "unlock": _unlock,
     "os-migrateLive": _migrate_live,
 }
 

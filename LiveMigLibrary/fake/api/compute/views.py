@@ -58,8 +58,10 @@ def iso_us(req: ApiRequest, t: float | None) -> str | None:
 def links(req: ApiRequest, kind: str, id_: str, project: str | None = None) -> list[dict]:
     base = req.url("/compute/v2.1")
     bookmark = req.url("/compute")
-    return [{"rel": "self", "href": f"{base}/{kind}/{id_}"},
-            {"rel": "bookmark", "href": f"{bookmark}/{kind}/{id_}"}]
+    return [
+        {"rel": "self", "href": f"{base}/{kind}/{id_}"},
+        {"rel": "bookmark", "href": f"{bookmark}/{kind}/{id_}"},
+    ]
 
 
 # -- flavors --------------------------------------------------------------------
@@ -71,10 +73,18 @@ def flavor(req: ApiRequest, f: Flavor, detail: bool = True) -> dict:
         v["description"] = f.description
     if not detail:
         return v
-    v.update({"ram": f.ram, "vcpus": f.vcpus, "disk": f.disk,
-              "OS-FLV-EXT-DATA:ephemeral": f.ephemeral, "OS-FLV-DISABLED:disabled": False,
-              "swap": f.swap if req.mv("2.75") else (f.swap or ""),
-              "rxtx_factor": f.rxtx_factor, "os-flavor-access:is_public": f.is_public})
+    v.update(
+        {
+            "ram": f.ram,
+            "vcpus": f.vcpus,
+            "disk": f.disk,
+            "OS-FLV-EXT-DATA:ephemeral": f.ephemeral,
+            "OS-FLV-DISABLED:disabled": False,
+            "swap": f.swap if req.mv("2.75") else (f.swap or ""),
+            "rxtx_factor": f.rxtx_factor,
+            "os-flavor-access:is_public": f.is_public,
+        }
+    )
     if req.mv("2.61"):
         v["extra_specs"] = dict(f.extra_specs)
     return v
@@ -82,13 +92,18 @@ def flavor(req: ApiRequest, f: Flavor, detail: bool = True) -> dict:
 
 def embedded_flavor(req: ApiRequest, f: Flavor) -> dict:
     if req.mv("2.47"):
-        v = {"vcpus": f.vcpus, "ram": f.ram, "disk": f.disk, "ephemeral": f.ephemeral,
-             "swap": f.swap, "original_name": f.name}
+        v = {
+            "vcpus": f.vcpus,
+            "ram": f.ram,
+            "disk": f.disk,
+            "ephemeral": f.ephemeral,
+            "swap": f.swap,
+            "original_name": f.name,
+        }
         if req.ctx.is_admin or True:  # extra_specs shown by default policy to all
             v["extra_specs"] = dict(f.extra_specs)
         return v
-    return {"id": f.id, "links": [{"rel": "bookmark",
-                                   "href": req.url(f"/compute/flavors/{f.id}")}]}
+    return {"id": f.id, "links": [{"rel": "bookmark", "href": req.url(f"/compute/flavors/{f.id}")}]}
 
 
 # -- servers ----------------------------------------------------------------------
@@ -121,8 +136,10 @@ def server(req: ApiRequest, inst: Instance) -> dict:
         "user_id": inst.user_id,
         "metadata": dict(inst.metadata),
         "hostId": inst.host_id(),
-        "image": {"id": inst.image_id, "links": [{
-            "rel": "bookmark", "href": req.url(f"/compute/images/{inst.image_id}")}]},
+        "image": {
+            "id": inst.image_id,
+            "links": [{"rel": "bookmark", "href": req.url(f"/compute/images/{inst.image_id}")}],
+        },
         "flavor": embedded_flavor(req, inst.flavor),
         "created": iso_z(req, inst.created_at),
         "updated": iso_z(req, inst.updated_at),
@@ -148,11 +165,16 @@ def server(req: ApiRequest, inst: Instance) -> dict:
         v["OS-EXT-SRV-ATTR:hypervisor_hostname"] = inst.node
         v["OS-EXT-SRV-ATTR:instance_name"] = inst.instance_name
         if req.mv("2.3"):
-            v.update({"OS-EXT-SRV-ATTR:reservation_id": inst.reservation_id,
-                      "OS-EXT-SRV-ATTR:launch_index": inst.launch_index,
-                      "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
-                      "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
-                      "OS-EXT-SRV-ATTR:user_data": None})
+            v.update(
+                {
+                    "OS-EXT-SRV-ATTR:reservation_id": inst.reservation_id,
+                    "OS-EXT-SRV-ATTR:launch_index": inst.launch_index,
+                    "OS-EXT-SRV-ATTR:kernel_id": "",
+                    "OS-EXT-SRV-ATTR:ramdisk_id": "",
+                    "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
+                    "OS-EXT-SRV-ATTR:user_data": None,
+                }
+            )
     if req.mv("2.3") and (admin or req.mv("2.90")):
         v["OS-EXT-SRV-ATTR:hostname"] = inst.hostname
     if req.mv("2.9"):
@@ -174,8 +196,11 @@ def server(req: ApiRequest, inst: Instance) -> dict:
     if req.mv("2.100"):
         v["scheduler_hints"] = {}
     if inst.fault and inst.vm_state in (ERROR, DELETED):
-        fault = {"code": inst.fault["code"], "created": iso_z(req, inst.fault["created"]),
-                 "message": inst.fault["message"]}
+        fault = {
+            "code": inst.fault["code"],
+            "created": iso_z(req, inst.fault["created"]),
+            "message": inst.fault["message"],
+        }
         if admin:
             fault["details"] = inst.fault.get("details", "")
         v["fault"] = fault
@@ -199,8 +224,14 @@ def migration(req: ApiRequest, m: Migration, server_scoped: bool = False) -> dic
     }
     if server_scoped:
         v["server_uuid"] = m.instance_uuid
-        for name in ("memory_total", "memory_processed", "memory_remaining", "disk_total",
-                     "disk_processed", "disk_remaining"):
+        for name in (
+            "memory_total",
+            "memory_processed",
+            "memory_remaining",
+            "disk_total",
+            "disk_processed",
+            "disk_remaining",
+        ):
             v[name + "_bytes"] = getattr(m, name)
     else:
         v["instance_uuid"] = m.instance_uuid
@@ -209,12 +240,23 @@ def migration(req: ApiRequest, m: Migration, server_scoped: bool = False) -> dic
         if req.mv("2.23"):
             v["migration_type"] = m.migration_type
             if m.migration_type == "live-migration" and m.status in (
-                    "queued", "preparing", "running", "post-migrating"):
+                "queued",
+                "preparing",
+                "running",
+                "post-migrating",
+            ):
                 v["links"] = [
-                    {"rel": "self", "href": req.url(
-                        f"/compute/v2.1/servers/{m.instance_uuid}/migrations/{m.id}")},
-                    {"rel": "bookmark", "href": req.url(
-                        f"/compute/servers/{m.instance_uuid}/migrations/{m.id}")}]
+                    {
+                        "rel": "self",
+                        "href": req.url(
+                            f"/compute/v2.1/servers/{m.instance_uuid}/migrations/{m.id}"
+                        ),
+                    },
+                    {
+                        "rel": "bookmark",
+                        "href": req.url(f"/compute/servers/{m.instance_uuid}/migrations/{m.id}"),
+                    },
+                ]
     if req.mv("2.59"):
         v["uuid"] = m.uuid
     if req.mv("2.80"):
@@ -247,34 +289,50 @@ def hypervisor(req: ApiRequest, node: ComputeNode, detail: bool, servers: bool =
     store = req.cloud.store
     s = store.services[node.service_id]
     is_up = req.cloud.computes.is_up(node.host)
-    v = {"id": node.uuid if req.mv("2.53") else node.id, "hypervisor_hostname": node.host,
-         "state": "up" if is_up else "down", "status": s.status}
+    v = {
+        "id": node.uuid if req.mv("2.53") else node.id,
+        "hypervisor_hostname": node.host,
+        "state": "up" if is_up else "down",
+        "status": s.status,
+    }
     if detail:
-        v.update({"host_ip": node.host_ip, "hypervisor_type": node.hypervisor_type,
-                  "hypervisor_version": node.hypervisor_version,
-                  "service": {"host": node.host,
-                              "id": s.uuid if req.mv("2.53") else s.id,
-                              "disabled_reason": s.disabled_reason}})
+        v.update(
+            {
+                "host_ip": node.host_ip,
+                "hypervisor_type": node.hypervisor_type,
+                "hypervisor_version": node.hypervisor_version,
+                "service": {
+                    "host": node.host,
+                    "id": s.uuid if req.mv("2.53") else s.id,
+                    "disabled_reason": s.disabled_reason,
+                },
+            }
+        )
         if not req.mv("2.88"):
             rp = store.placement.providers[node.uuid]
             inv, use = rp.inventories, rp.usages
-            v.update({
-                "vcpus": inv["VCPU"].total, "memory_mb": inv["MEMORY_MB"].total,
-                "local_gb": inv["DISK_GB"].total, "vcpus_used": use.get("VCPU", 0),
-                "memory_mb_used": use.get("MEMORY_MB", 0) + 512,
-                "local_gb_used": use.get("DISK_GB", 0),
-                "free_ram_mb": inv["MEMORY_MB"].total - use.get("MEMORY_MB", 0) - 512,
-                "free_disk_gb": inv["DISK_GB"].total - use.get("DISK_GB", 0),
-                "current_workload": 0, "running_vms": len(store.by_host.get(node.host, {})),
-                "disk_available_least": inv["DISK_GB"].total - use.get("DISK_GB", 0),
-                "cpu_info": '{"arch": "x86_64", "model": "Nehalem", "vendor": "Intel"}'})
+            v.update(
+                {
+                    "vcpus": inv["VCPU"].total,
+                    "memory_mb": inv["MEMORY_MB"].total,
+                    "local_gb": inv["DISK_GB"].total,
+                    "vcpus_used": use.get("VCPU", 0),
+                    "memory_mb_used": use.get("MEMORY_MB", 0) + 512,
+                    "local_gb_used": use.get("DISK_GB", 0),
+                    "free_ram_mb": inv["MEMORY_MB"].total - use.get("MEMORY_MB", 0) - 512,
+                    "free_disk_gb": inv["DISK_GB"].total - use.get("DISK_GB", 0),
+                    "current_workload": 0,
+                    "running_vms": len(store.by_host.get(node.host, {})),
+                    "disk_available_least": inv["DISK_GB"].total - use.get("DISK_GB", 0),
+                    "cpu_info": '{"arch": "x86_64", "model": "Nehalem", "vendor": "Intel"}',
+                }
+            )
         else:
             v["uptime"] = None
     if servers and req.mv("2.53"):
         hosted = store.by_host.get(node.host, {})
         if hosted:
-            v["servers"] = [{"uuid": u, "name": store.instances[u].instance_name}
-                            for u in hosted]
+            v["servers"] = [{"uuid": u, "name": store.instances[u].instance_name} for u in hosted]
     return v
 
 
@@ -282,16 +340,26 @@ def hypervisor(req: ApiRequest, node: ComputeNode, detail: bool, servers: bool =
 
 
 def instance_action(req: ApiRequest, a, with_events: bool) -> dict:
-    v = {"action": a.action, "instance_uuid": a.instance_uuid, "message": a.message,
-         "project_id": a.project_id, "request_id": a.request_id,
-         "start_time": iso_us(req, a.start_time), "user_id": a.user_id}
+    v = {
+        "action": a.action,
+        "instance_uuid": a.instance_uuid,
+        "message": a.message,
+        "project_id": a.project_id,
+        "request_id": a.request_id,
+        "start_time": iso_us(req, a.start_time),
+        "user_id": a.user_id,
+    }
     if req.mv("2.58"):
         v["updated_at"] = iso_us(req, a.updated_at)
     if with_events:
         events = []
         for e in a.events:
-            ev = {"event": e.event, "start_time": iso_us(req, e.start_time),
-                  "finish_time": iso_us(req, e.finish_time), "result": e.result}
+            ev = {
+                "event": e.event,
+                "start_time": iso_us(req, e.start_time),
+                "finish_time": iso_us(req, e.finish_time),
+                "result": e.result,
+            }
             if req.ctx.is_admin:
                 ev["traceback"] = e.traceback
             if req.mv("2.62"):
@@ -303,4 +371,3 @@ def instance_action(req: ApiRequest, a, with_events: bool) -> dict:
             events.append(ev)
         v["events"] = events
     return v
-
