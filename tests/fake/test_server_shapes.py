@@ -116,3 +116,39 @@ def test_detail_and_show_agree(admin, admin_srv):
     listed.pop("updated", None)
     shown.pop("updated", None)
     assert listed == shown
+
+
+def test_host_id_is_sha224_of_project_and_host(admin, admin_srv):
+    import hashlib
+
+    srv = admin.server(admin_srv)
+    expected = hashlib.sha224((admin.project_id + srv["OS-EXT-SRV-ATTR:host"]).encode()).hexdigest()
+    assert srv["hostId"] == expected
+
+
+def test_error_server_has_empty_host_id_and_fault(admin, ctl):
+    from .lm import update_service
+
+    for h in ("compute1", "compute2"):
+        update_service(admin, h, status="disabled")
+    sid = admin.boot("err")
+    ctl.settle()
+    srv = admin.server(sid)
+    assert srv["status"] == "ERROR"
+    assert srv["hostId"] == ""
+    assert set(srv["fault"]) >= {"code", "created", "message"}
+
+
+def test_progress_only_for_progress_statuses(admin, ctl, admin_srv):
+    # views/servers.py _progress_statuses: ACTIVE, BUILD, REBUILD, RESIZE, VERIFY_RESIZE, MIGRATING
+    assert admin.server(admin_srv)["progress"] == 0
+    assert admin.action(admin_srv, {"pause": None}).status_code == 202
+    ctl.settle()
+    srv = admin.server(admin_srv)
+    assert srv["status"] == "PAUSED"
+    assert "progress" not in srv
+    assert "fault" not in srv
+
+
+def test_addresses_empty_without_networks(admin, admin_srv):
+    assert admin.server(admin_srv)["addresses"] == {}
