@@ -152,3 +152,26 @@ def test_progress_only_for_progress_statuses(admin, ctl, admin_srv):
 
 def test_addresses_empty_without_networks(admin, admin_srv):
     assert admin.server(admin_srv)["addresses"] == {}
+
+
+def test_host_status_tracks_service(admin, admin_srv):
+    # nova/compute/api.py get_instance_host_status
+    from .lm import update_service
+
+    host = admin.server(admin_srv)["OS-EXT-SRV-ATTR:host"]
+    assert admin.server(admin_srv, mv="2.16")["host_status"] == "UP"
+    update_service(admin, host, status="disabled", disabled_reason="m")
+    assert admin.server(admin_srv, mv="2.16")["host_status"] == "MAINTENANCE"
+    update_service(admin, host, forced_down=True)
+    assert admin.server(admin_srv, mv="2.16")["host_status"] == "DOWN"
+    assert "host_status" not in admin.server(admin_srv, mv="2.15")
+
+
+def test_host_status_empty_for_server_without_host(admin, ctl):
+    from .lm import update_service
+
+    for h in ("compute1", "compute2"):
+        update_service(admin, h, status="disabled")
+    sid = admin.boot("err")
+    ctl.settle()
+    assert admin.server(sid, mv="2.16")["host_status"] == ""
