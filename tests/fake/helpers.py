@@ -7,7 +7,6 @@ behaviour, not from the fake's code.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import requests
@@ -229,11 +228,6 @@ def advance_until(ctl, predicate: Callable[[], bool], step=0.25, limit=3600.0) -
         if predicate():
             return waited
     raise AssertionError(f"condition not reached after {limit} virtual seconds")
-
-
-def wall_deadline(seconds: float) -> Callable[[], bool]:
-    end = time.monotonic() + seconds
-    return lambda: time.monotonic() > end
 
 
 def alloc_resources_by_rp(allocs: dict) -> dict[str, dict]:

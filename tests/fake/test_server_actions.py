@@ -18,7 +18,7 @@ def _act(api, ctl, sid, action, body=None):
     resp = api.action(sid, {action: body})
     assert resp.status_code == 202, (action, resp.status_code, resp.text)
     ctl.settle()
-    return api.server(sid) if api.admin else api.server(sid)
+    return api.server(sid)
 
 
 def test_pause_unpause(admin, ctl, active_server):
