@@ -264,3 +264,18 @@ def test_list_paging_with_limit_and_marker(admin, ctl):
     assert {s["id"] for s in body["servers"]} | {s["id"] for s in rest} == set(ids)
     resp = admin.compute("GET", "/servers/detail", params={"marker": ZERO_UUID})
     assert nova_error(resp, 400) == f"marker [{ZERO_UUID}] not found"
+
+
+def test_changes_since_returns_recently_deleted(admin, ctl):
+    # servers.py _get_servers: with changes-since, deleted instances are not filtered out
+    keep = admin.boot("keep")
+    gone = admin.boot("gone")
+    ctl.settle()
+    since = admin.server(keep)["created"]
+    assert admin.compute("DELETE", f"/servers/{gone}").status_code == 204
+    ctl.settle()
+    assert [s["id"] for s in admin.servers_detail()] == [keep]
+    by_id = {s["id"]: s for s in admin.servers_detail(**{"changes-since": since})}
+    assert set(by_id) == {keep, gone}
+    assert by_id[gone]["status"] == "DELETED"
+    assert by_id[keep]["status"] == "ACTIVE"
