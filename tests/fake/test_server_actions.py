@@ -216,3 +216,13 @@ def test_unknown_action_404(admin, active_server):
     sid, _ = active_server
     resp = admin.compute("GET", f"/servers/{sid}/os-instance-actions/req-nope")
     assert nova_error(resp, 404) == "Action req-nope not found"
+
+
+def test_actions_of_deleted_server_from_2_21(admin, ctl, active_server):
+    # instance_actions.py _get_instance: read_deleted='yes' from 2.21
+    sid, _ = active_server
+    assert admin.compute("DELETE", f"/servers/{sid}").status_code == 204
+    ctl.settle()
+    assert [a["action"] for a in _actions(admin, sid, mv="2.21")] == ["delete", "create"]
+    resp = admin.compute("GET", f"/servers/{sid}/os-instance-actions", mv="2.20")
+    assert nova_error(resp, 404) == f"Instance {sid} could not be found."
