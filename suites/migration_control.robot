@@ -64,3 +64,15 @@ Aborting The Running Migration Lets The Queued One Proceed
     Wait Until Migration Of Server Is    ${second}    completed
     Server Should Be Untouched On Host    ${first}    ${source}
     Live Migration Should Have Moved Server    ${second}    ${source}    ${target}
+
+Deleting A Migrating Server Frees Both Hosts
+    [Documentation]    Deleting a server while it live-migrates must release every
+    ...    allocation of the move: the server's on the target and the migration's on the
+    ...    source (Nova bug 1848343 leaked the latter).
+    ${server}    ${source} =    Create One Active Server    delete-migrating
+    ${target} =    Get Other Compute Host    ${server}
+    ${migration} =    Start Live Migration    ${server}    ${target}    until=running
+    Delete Servers    ${server}
+    Consumer Should Hold No Allocations    ${server}    within=${SETTLE_TIME}
+    Consumer Should Hold No Allocations    ${migration}    within=${SETTLE_TIME}
+    Host Usage Should Be    ${source}    VCPU=0    MEMORY_MB=0

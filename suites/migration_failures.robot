@@ -47,3 +47,25 @@ Waiting For Completion Fails Fast On A Failed Migration
     Live Migrate Server    ${server}    host=${target}
     Run Keyword And Expect Error    *ended failed (${source} -> ${target}), expected completed.
     ...    Wait Until Migration Of Server Is    ${server}    completed    timeout=1 hour
+
+Unreachable Destination Is Refused Without Keeping A Claim
+    [Documentation]    When the destination compute does not answer Nova's pre-check
+    ...    (check_can_live_migrate_destination) after the scheduler claimed it, the claim
+    ...    must be dropped (Nova bug 1712411 kept it): the server keeps one allocation,
+    ...    on its source, and the record ends `error`.
+    ${server}    ${source} =    Create One Active Server    unreachable
+    ${target} =    Get Other Compute Host    ${server}
+    Inject Fake Cloud Fault    conductor    unreachable    server=${server.name}
+    Live Migration Of Server Should Be Refused    ${server}    BadRequest    host=${target}
+    Refused Live Migration Should Leave No Trace    ${server}    ${source}
+    Host Usage Should Be    ${target}    VCPU=0    MEMORY_MB=0
+
+Failing Source Check Keeps The Server Active
+    [Documentation]    If the source compute fails check_can_live_migrate_source, Nova
+    ...    must refuse the move as a pre-check error and leave the server ACTIVE on its
+    ...    source (Nova bug 2044235 put it in ERROR).
+    ${server}    ${source} =    Create One Active Server    source-check
+    ${target} =    Get Other Compute Host    ${server}
+    Inject Fake Cloud Fault    conductor    source_check_error    server=${server.name}
+    Live Migration Of Server Should Be Refused    ${server}    BadRequest    host=${target}
+    Refused Live Migration Should Leave No Trace    ${server}    ${source}
