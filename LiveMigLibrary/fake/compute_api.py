@@ -80,9 +80,15 @@ class ComputeAPI:
 
     # -- lookups --------------------------------------------------------------
 
-    def get(self, ctx: RequestContext, instance_id: str) -> Instance:
+    def get(self, ctx: RequestContext, instance_id: str, read_deleted: bool = False) -> Instance:
         inst = self.store.instances.get(instance_id)
-        if inst is None or inst.deleted or (not ctx.is_admin and inst.project_id != ctx.project_id):
+        if inst is None and read_deleted:
+            inst = self.store.deleted.get(instance_id)
+        if (
+            inst is None
+            or (inst.deleted and not read_deleted)
+            or (not ctx.is_admin and inst.project_id != ctx.project_id)
+        ):
             raise InstanceNotFound(instance_id=instance_id)
         return inst
 
@@ -181,6 +187,7 @@ class ComputeAPI:
                 image_id=image_id,
                 reservation_id=reservation_id,
                 launch_index=index,
+                clock=self.clock,
                 created_at=now,
                 updated_at=now,
                 availability_zone=availability_zone,
@@ -235,7 +242,7 @@ class ComputeAPI:
         self.clock.schedule(self.durations.delete, self._terminated, inst, name="terminate")
 
     def _terminated(self, inst: Instance) -> None:
-        if inst.uuid in self.store.instances:
+        if not inst.deleted:
             self._destroy(inst)
 
     def _destroy(self, inst: Instance) -> None:
@@ -258,7 +265,7 @@ class ComputeAPI:
             mig.history.append(("error", mig.updated_at))
             self.computes._release_slot(mig)
         inst.deleted = True
-        inst.vm_state = DELETED
+        inst.update(vm_state=DELETED, task_state=None, updated_at=self.clock.now())
         self.store.remove_instance(inst)
 
     # -- state checks -----------------------------------------------------------

@@ -154,12 +154,12 @@ class ComputeHosts:
         for kind, item in self.parked.pop(host, []):
             if kind == "build":
                 inst = item
-                if inst.uuid not in self.store.instances:
+                if inst.deleted:
                     continue
                 now = self.clock.now()
                 inst.pending = None
                 self.store.placement.delete(inst.uuid)
-                inst.vm_state, inst.task_state = ERROR, None
+                inst.update(vm_state=ERROR, task_state=None)
                 inst.fault = {
                     "code": 500,
                     "created": now,
@@ -197,8 +197,7 @@ class ComputeHosts:
         if rule is not None and rule.kind == "error":
             # BuildAbortException: allocation deleted, host and node nulled out
             self.store.placement.delete(inst.uuid)
-            self.store.set_host(inst, None)
-            inst.vm_state, inst.task_state, inst.power_state = ERROR, None, 0
+            self.store.set_host(inst, None, vm_state=ERROR, task_state=None, power_state=0)
             inst.fault = {
                 "code": 500,
                 "created": now,
@@ -207,7 +206,7 @@ class ComputeHosts:
             }
             self.actions.event_finish(action, ev, rule.message or "BuildAbortException")
         else:
-            inst.vm_state, inst.task_state, inst.power_state = ACTIVE, None, RUNNING
+            inst.update(vm_state=ACTIVE, task_state=None, power_state=RUNNING)
             inst.launched_at = now
             self.actions.event_finish(action, ev)
         inst.updated_at = now
@@ -320,12 +319,17 @@ class ComputeHosts:
         post = self.actions.event_start(
             action, "compute_post_live_migration_at_destination", mig.dest_compute
         )
-        if not self.bugs.active("completed-on-source"):
-            self.store.set_host(inst, mig.dest_compute)
-            # the instance takes the destination's availability zone
-            inst.availability_zone = self.store.nodes[mig.dest_compute].zone
-        inst.task_state = None
-        inst.updated_at = self.clock.now()
+        if self.bugs.active("completed-on-source"):
+            inst.update(task_state=None, updated_at=self.clock.now())
+        else:
+            # post_live_migration_at_destination: host, node, AZ and task_state in one save
+            self.store.set_host(
+                inst,
+                mig.dest_compute,
+                task_state=None,
+                availability_zone=self.store.nodes[mig.dest_compute].zone,
+                updated_at=self.clock.now(),
+            )
         mig.memory_processed, mig.memory_remaining = mig.memory_total, 0
         if not self.bugs.active("1712045"):
             self.store.placement.delete(mig.uuid)
@@ -348,8 +352,7 @@ class ComputeHosts:
                 placement.put(inst.uuid, held, inst.project_id, inst.user_id)
             else:
                 placement.delete(inst.uuid)
-            inst.task_state = None
-            inst.vm_state = mig.vm_state_before
+            inst.update(task_state=None, vm_state=mig.vm_state_before)
             inst.updated_at = self.clock.now()
         else:
             placement.delete(mig.uuid)
@@ -446,7 +449,7 @@ class ComputeHosts:
 
         def done():
             inst.pending = None
-            inst.vm_state, inst.task_state, inst.power_state = vm_state, None, power_state
+            inst.update(vm_state=vm_state, task_state=None, power_state=power_state)
             inst.updated_at = self.clock.now()
             self.actions.event_finish(action, ev)
 

@@ -65,7 +65,7 @@ class Conductor:
             now = self.clock.now()
             for inst in live:
                 inst.pending = None
-                inst.vm_state, inst.task_state = ERROR, None
+                inst.update(vm_state=ERROR, task_state=None)
                 inst.fault = {"code": 500, "message": str(exc), "created": now}
                 inst.updated_at = now
                 action = self.actions.latest(inst.uuid, "create")
@@ -123,9 +123,7 @@ class Conductor:
         try:
             self._check_host_is_up(inst.host)
             # replace_allocation_with_migration
-            store.placement.move(
-                inst.uuid, mig.uuid, inst.project_id, inst.user_id, consumer_type="MIGRATION"
-            )
+            store.placement.move(inst.uuid, mig.uuid, inst.project_id, inst.user_id)
             held = True
             rule = self.faults.match(
                 "conductor",
@@ -149,14 +147,12 @@ class Conductor:
                 source = store.placement.get(mig.uuid)
                 store.placement.delete(mig.uuid)
                 store.placement.put(inst.uuid, {**kept, **source}, inst.project_id, inst.user_id)
-            if getattr(exc, "unexpected", False):
-                # bug 2044235: an unexpected error puts the instance in ERROR
-                inst.vm_state = ERROR
             mig.status = "error"
             mig.updated_at = self.clock.now()
             mig.history.append(("error", mig.updated_at))
-            inst.task_state = None
-            inst.updated_at = mig.updated_at
+            # bug 2044235: an unexpected error puts the instance in ERROR
+            vm_state = ERROR if getattr(exc, "unexpected", False) else inst.vm_state
+            inst.update(vm_state=vm_state, task_state=None, updated_at=mig.updated_at)
             self.actions.event_finish(action, ev, exc)
             if sync:
                 raise

@@ -106,6 +106,38 @@ class Control:
             except KeyError:
                 raise ValueError(f"no compute host named {name!r}") from None
 
+    # -- history ----------------------------------------------------------------
+
+    def server_history(self, server_id: str) -> list[dict]:
+        """Every change of a server's vm_state, task_state and host, with its virtual time."""
+        from .api.compute.views import status_from_state
+
+        with self._cloud.lock:
+            inst = self._cloud.store.instances.get(server_id)
+            if inst is None:
+                raise ValueError(f"no server with id {server_id!r}")
+            return [
+                {
+                    "at": t,
+                    "vm_state": vm,
+                    "task_state": task,
+                    "status": status_from_state(vm, task),
+                    "host": host,
+                }
+                for t, vm, task, host in inst.history
+            ]
+
+    def migration_history(self, migration_id: int | str) -> list[dict]:
+        """Every status of a migration (by id or uuid), with its virtual time."""
+        with self._cloud.lock:
+            store = self._cloud.store
+            mig = store.migration_by_uuid.get(str(migration_id))
+            if mig is None and str(migration_id).isdigit():
+                mig = store.migrations.get(int(migration_id))
+            if mig is None:
+                raise ValueError(f"no migration with id or uuid {migration_id!r}")
+            return [{"at": t, "status": status} for status, t in mig.history]
+
     # -- durations --------------------------------------------------------------
 
     def durations(self) -> dict:

@@ -28,6 +28,9 @@ IN_PROGRESS_MIGRATION = ("queued", "preparing", "running", "post-migrating")
 FINISHED_MIGRATION = ("completed", "error", "failed", "cancelled")
 
 
+_TRACKED = frozenset(("vm_state", "task_state", "host", "clock"))
+
+
 def host_id(project_id: str, host: str | None) -> str:
     """Nova's ``hostId``: sha224(project_id + host), empty without a host."""
     if not host:
@@ -153,6 +156,30 @@ class Instance:
     hostname: str = ""
     # the in-flight build or move event, so a delete can cancel it
     pending: object | None = None
+    # every change of vm_state, task_state or host: [(t, vm_state, task_state, host)]
+    history: list = field(default_factory=list)
+    clock: object | None = None  # the cloud's clock, to timestamp the history
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        if name in _TRACKED:
+            self._record()
+
+    def update(self, **fields) -> None:
+        """Change several fields as one saved state (Nova's ``instance.save()``)."""
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+        self._record()
+
+    def _record(self) -> None:
+        try:
+            clock = self.clock
+        except AttributeError:  # still in __init__
+            return
+        if clock is not None:
+            entry = (clock.now(), self.vm_state, self.task_state, self.host)
+            if not self.history or self.history[-1][1:] != entry[1:]:
+                self.history.append(entry)
 
     @property
     def instance_name(self) -> str:

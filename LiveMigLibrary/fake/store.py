@@ -37,6 +37,7 @@ class Store:
         self.node_by_uuid: dict[str, ComputeNode] = {}
         self.node_by_id: dict[int, ComputeNode] = {}
         self.instances: dict[str, Instance] = {}
+        self.deleted: dict[str, Instance] = {}  # soft-deleted, as Nova keeps them
         self.by_reservation: dict[str, list[str]] = {}
         self.by_host: dict[str, dict[str, None]] = {}
         self.by_project: dict[str, dict[str, None]] = {}
@@ -62,16 +63,18 @@ class Store:
         if inst.host:
             self.by_host.setdefault(inst.host, {})[inst.uuid] = None
 
-    def set_host(self, inst: Instance, host: str | None) -> None:
+    def set_host(self, inst: Instance, host: str | None, **fields) -> None:
+        """Move the instance to ``host`` (index kept), saving ``fields`` with it."""
         if inst.host:
             self.by_host.get(inst.host, {}).pop(inst.uuid, None)
-        inst.host = host
-        inst.node = host
+        inst.update(host=host, node=host, **fields)
         if host:
             self.by_host.setdefault(host, {})[inst.uuid] = None
 
     def remove_instance(self, inst: Instance) -> None:
+        """Soft delete: gone from every index, kept in ``deleted`` (read_deleted=yes)."""
         self.instances.pop(inst.uuid, None)
+        self.deleted[inst.uuid] = inst
         ids = self.by_reservation.get(inst.reservation_id)
         if ids and inst.uuid in ids:
             ids.remove(inst.uuid)

@@ -34,6 +34,12 @@ class ControlService(Service):
             Rule(p + "/faults", endpoint=self.clear_faults, methods=["DELETE"]),
             Rule(p + "/faults/fired", endpoint=self.fired, methods=["GET"]),
             Rule(p + "/faults/<int:rule_id>", endpoint=self.remove_fault, methods=["DELETE"]),
+            Rule(p + "/servers/<server_id>/history", endpoint=self.server_history, methods=["GET"]),
+            Rule(
+                p + "/migrations/<migration_id>/history",
+                endpoint=self.migration_history,
+                methods=["GET"],
+            ),
             Rule(p + "/bugs", endpoint=self.bugs, methods=["GET"]),
             Rule(p + "/bugs", endpoint=self.set_bugs, methods=["PUT"]),
         ]
@@ -116,6 +122,18 @@ class ControlService(Service):
         except ValueError as exc:
             raise NotFound(str(exc)) from None
         return Reply(204)
+
+    def server_history(self, req: ApiRequest, server_id: str) -> Reply:
+        try:
+            return Reply(200, {"history": self.control.server_history(server_id)})
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+
+    def migration_history(self, req: ApiRequest, migration_id: str) -> Reply:
+        try:
+            return Reply(200, {"history": self.control.migration_history(migration_id)})
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
 
     def bugs(self, req: ApiRequest) -> Reply:
         return Reply(

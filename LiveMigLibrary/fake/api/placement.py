@@ -258,7 +258,7 @@ class PlacementService(Service):
             if req.mv("1.28") and c is not None:
                 body["consumer_generation"] = c.generation
             if req.mv("1.38") and c is not None:
-                body["consumer_type"] = c.consumer_type
+                body["consumer_type"] = c.consumer_type or "unknown"
             return Reply(200, body)
 
     def put_allocations(self, req: ApiRequest, consumer: str) -> Reply:
@@ -296,7 +296,7 @@ class PlacementService(Service):
                 allocation,
                 body.get("project_id", ""),
                 body.get("user_id", ""),
-                body.get("consumer_type", "INSTANCE"),
+                body.get("consumer_type") if req.mv("1.38") else None,
             )
         return Reply(204)
 
@@ -312,8 +312,12 @@ class PlacementService(Service):
         project = req.args.get("project_id")
         if not project:
             raise BadRequest("Invalid query string parameters: 'project_id' is a required property")
+        wanted = req.args.get("consumer_type") if req.mv("1.38") else None
         with req.cloud.lock:
-            return Reply(200, {"usages": req.cloud.store.placement.usages_for_project(project)})
+            pl = req.cloud.store.placement
+            if not req.mv("1.38"):
+                return Reply(200, {"usages": pl.usages_for_project(project)})
+            return Reply(200, {"usages": pl.usages_by_consumer_type(project, wanted)})
 
     def resource_classes(self, req: ApiRequest) -> Reply:
         return Reply(

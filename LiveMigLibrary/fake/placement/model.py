@@ -58,7 +58,8 @@ class Consumer:
     project_id: str
     user_id: str
     generation: int = 0
-    consumer_type: str = "INSTANCE"
+    # None: written below 1.38 (as Nova does); shown as placement's alias "unknown"
+    consumer_type: str | None = None
 
 
 # {rp_uuid: {rc: amount}}
@@ -145,7 +146,7 @@ class Placement:
         allocation: Allocation,
         project_id: str,
         user_id: str,
-        consumer_type: str = "INSTANCE",
+        consumer_type: str | None = None,
     ) -> None:
         """Replace ``consumer``'s allocations (an empty one deletes them)."""
         allocation = {rp: dict(res) for rp, res in allocation.items() if res}
@@ -179,7 +180,7 @@ class Placement:
         target: str,
         project_id: str,
         user_id: str,
-        consumer_type: str = "INSTANCE",
+        consumer_type: str | None = None,
     ) -> Allocation:
         """Give ``source``'s allocations to ``target`` (as Nova's move_allocations)."""
         allocation = self.allocations.get(source, {})
@@ -200,6 +201,23 @@ class Placement:
                 rp.usages[rc] = rp.usages.get(rc, 0) - amount
             rp.consumers.discard(consumer)
             rp.generation += 1
+
+    def usages_by_consumer_type(self, project_id: str, wanted: str | None) -> dict[str, dict]:
+        """1.38+: usages per consumer type (``all``: one group; ``unknown``: untyped)."""
+        groups: dict[str, dict[str, int]] = {}
+        for consumer, alloc in self.allocations.items():
+            c = self.consumers.get(consumer)
+            if c is None or c.project_id != project_id:
+                continue
+            ctype = c.consumer_type or "unknown"
+            if wanted not in (None, "all") and ctype != wanted:
+                continue
+            group = groups.setdefault("all" if wanted == "all" else ctype, {"consumer_count": 0})
+            group["consumer_count"] += 1
+            for resources in alloc.values():
+                for rc, amount in resources.items():
+                    group[rc] = group.get(rc, 0) + amount
+        return groups
 
     def usages_for_project(self, project_id: str) -> dict[str, int]:
         totals: dict[str, int] = {}

@@ -430,7 +430,7 @@ def flavor_extra_specs(req: ApiRequest, flavor_id: str) -> Reply:
 
 def instance_actions(req: ApiRequest, server_id: str) -> Reply:
     with req.cloud.lock:
-        inst = req.cloud.compute_api.get(req.ctx, server_id)
+        inst = req.cloud.compute_api.get(req.ctx, server_id, read_deleted=req.mv("2.21"))
         records = list(reversed(req.cloud.store.actions.get(inst.uuid, [])))
         return Reply(
             200, {"instanceActions": [views.instance_action(req, a, False) for a in records]}
@@ -439,7 +439,7 @@ def instance_actions(req: ApiRequest, server_id: str) -> Reply:
 
 def instance_action(req: ApiRequest, server_id: str, request_id: str) -> Reply:
     with req.cloud.lock:
-        inst = req.cloud.compute_api.get(req.ctx, server_id)
+        inst = req.cloud.compute_api.get(req.ctx, server_id, read_deleted=req.mv("2.21"))
         record = next(
             (a for a in req.cloud.store.actions.get(inst.uuid, []) if a.request_id == request_id),
             None,

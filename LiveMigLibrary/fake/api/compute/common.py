@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ...exception import BadRequest, PolicyNotAuthorized
 from ..wsgi import ApiRequest
 
@@ -69,3 +71,14 @@ def action_body(req: ApiRequest, name: str) -> dict:
     if not isinstance(body, dict):
         raise invalid(name, body, f"{body!r} is not of type 'object'")
     return body
+
+
+def parse_time(req: ApiRequest, name: str, text: str) -> float:
+
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(name, text, f"{text!r} is not a 'date-time'") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return req.cloud.clock.to_seconds(when)

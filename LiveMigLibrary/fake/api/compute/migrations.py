@@ -8,7 +8,7 @@ from ...exception import BadRequest, MigrationNotFoundForInstance, NotFound
 from ...objects import IN_PROGRESS_MIGRATION
 from ..wsgi import ApiRequest, Reply
 from . import views
-from .common import action_body, invalid, require_admin
+from .common import action_body, invalid, parse_time, require_admin
 
 
 def rules(p: str, svc) -> list[Rule]:
@@ -42,9 +42,9 @@ def os_migrations(req: ApiRequest) -> Reply:
     store = req.cloud.store
     since = before = None
     if req.mv("2.59") and args.get("changes-since"):
-        since = _parse_time(req, "changes-since", args["changes-since"])
+        since = parse_time(req, "changes-since", args["changes-since"])
     if req.mv("2.66") and args.get("changes-before"):
-        before = _parse_time(req, "changes-before", args["changes-before"])
+        before = parse_time(req, "changes-before", args["changes-before"])
     if since is not None and before is not None and since > before:
         raise BadRequest("The value of changes-since must be less than or equal to changes-before.")
     with req.cloud.lock:
@@ -98,18 +98,6 @@ def os_migrations(req: ApiRequest) -> Reply:
                 }
             ]
         return Reply(200, body)
-
-
-def _parse_time(req: ApiRequest, name: str, text: str) -> float:
-    import datetime as dt
-
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise invalid(name, text, f"{text!r} is not a 'date-time'") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return req.cloud.clock.to_seconds(when)
 
 
 def _mid(migration_id: str) -> int:

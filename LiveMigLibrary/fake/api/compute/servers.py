@@ -15,6 +15,7 @@ from .common import (
     boolean,
     invalid,
     no_extra_properties,
+    parse_time,
     positive_int,
     require_admin,
 )
@@ -197,7 +198,8 @@ def _filtered(req: ApiRequest) -> list:
         project = project if (project and req.ctx.is_admin) else req.ctx.project_id
     else:
         project = None
-    if (rid := args.get("reservation_id")) is not None:
+    rid = args.get("reservation_id")
+    if rid is not None:
         ids = store.by_reservation.get(rid, [])
     elif req.ctx.is_admin and (host := args.get("host")) is not None:
         ids = store.by_host.get(host, {})
@@ -214,10 +216,23 @@ def _filtered(req: ApiRequest) -> list:
     if status is not None and status.upper() not in STATUSES:
         raise BadRequest(f"Invalid status value: {status}")
     host = args.get("host") if req.ctx.is_admin else None
+    since = _time_filter(req, "changes-since", "2.1")
+    before = _time_filter(req, "changes-before", "2.66")
+    if since is not None and before is not None and since > before:
+        raise BadRequest("The value of changes-since must be less than or equal to changes-before.")
+    candidates = [store.instances.get(uuid) for uuid in ids]
+    if since is not None or before is not None:
+        # "changes-since ... includes deleted servers" (read_deleted=yes)
+        candidates += list(store.deleted.values())
     out = []
-    for uuid in ids:
-        inst = store.instances.get(uuid)
-        if inst is None or inst.deleted:
+    for inst in candidates:
+        if inst is None:
+            continue
+        if since is not None and inst.updated_at < since:
+            continue
+        if before is not None and inst.updated_at > before:
+            continue
+        if rid is not None and inst.reservation_id != rid:
             continue
         if project is not None and inst.project_id != project:
             continue
@@ -237,6 +252,13 @@ def _filtered(req: ApiRequest) -> list:
         out.append(inst)
     out.sort(key=lambda i: (i.created_at, i.id), reverse=True)
     return _paginate(req, out)
+
+
+def _time_filter(req: ApiRequest, name: str, since_version: str) -> float | None:
+    text = req.args.get(name)
+    if text is None or not req.mv(since_version):
+        return None
+    return parse_time(req, name, text)
 
 
 def _paginate(req: ApiRequest, items: list) -> list:

@@ -36,6 +36,9 @@ _STATE_MAP = {
 }
 
 
+_PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
+
+
 def status_from_state(vm_state: str, task_state: str | None) -> str:
     states = _STATE_MAP.get(vm_state, {"default": "UNKNOWN"})
     return states.get(task_state or "default", states["default"])
@@ -148,7 +151,6 @@ def server(req: ApiRequest, inst: Instance) -> dict:
         "accessIPv6": "",
         "links": links(req, "servers", inst.uuid),
         "OS-DCF:diskConfig": "MANUAL",
-        "progress": 0,
         "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
         "config_drive": inst.config_drive,
         "key_name": inst.key_name,
@@ -160,6 +162,8 @@ def server(req: ApiRequest, inst: Instance) -> dict:
         "OS-EXT-STS:power_state": inst.power_state,
         "os-extended-volumes:volumes_attached": [],
     }
+    if v["status"] in _PROGRESS_STATUSES:
+        v["progress"] = 0
     if admin:
         v["OS-EXT-SRV-ATTR:host"] = inst.host
         v["OS-EXT-SRV-ATTR:hypervisor_hostname"] = inst.node
