@@ -59,7 +59,7 @@ class Cloud:
         if durations:
             self.durations.update(**durations)
         self.bugs = Bugs(emulate_bugs)
-        self.faults = Faults(self.clock)
+        self.faults = Faults(self.clock, self.store)
         self.actions = InstanceActions(self.store)
         self.computes = ComputeHosts(
             self.store, self.durations, self.actions, self.faults, self.bugs
@@ -92,7 +92,6 @@ class Cloud:
             self.store.reset()
             self.faults.clear()
             self.computes.parked.clear()
-            self.faults.bind(self.store.instances)
             for fid, name, vcpus, ram, disk in FLAVORS:
                 self.store.flavors[fid] = Flavor(fid, name, vcpus, ram, disk)
             created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

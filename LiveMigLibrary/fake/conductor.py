@@ -31,6 +31,23 @@ from .scheduler import Scheduler
 from .store import Store, new_uuid
 
 
+class RemoteError(FakeCloudError):
+    """An RPC call to a compute failed (oslo.messaging's RemoteError / MessagingTimeout)."""
+
+    code = 500
+
+
+# The exceptions nova's conductor ``_live_migrate`` expects from a live-migration task:
+# they leave the instance as it was. Anything else puts it in ERROR.
+EXPECTED_LIVE_MIGRATE_ERRORS = (
+    NoValidHost,
+    ComputeServiceUnavailable,
+    UnableToMigrateToSelf,
+    MigrationPreCheckError,
+    ComputeHostNotFound,
+)
+
+
 class Conductor:
     def __init__(
         self,
@@ -141,19 +158,23 @@ class Conductor:
             self._call_livem_checks_on_host(action, inst, dest)
         except FakeCloudError as exc:
             if held:  # revert_allocation_for_migration
-                kept = {}
-                if self.bugs.active("1712411") and getattr(exc, "after_claim", False):
-                    kept = store.placement.get(inst.uuid)  # the destination claim leaks
+                # A destination claim still held here is one the checks failed to drop
+                # (bug 1712411); fixed Nova has removed every claim by now.
+                kept = store.placement.get(inst.uuid) if self.bugs.active("1712411") else {}
                 source = store.placement.get(mig.uuid)
                 store.placement.delete(mig.uuid)
                 store.placement.put(inst.uuid, {**kept, **source}, inst.project_id, inst.user_id)
             mig.status = "error"
             mig.updated_at = self.clock.now()
             mig.history.append(("error", mig.updated_at))
-            # bug 2044235: an unexpected error puts the instance in ERROR
-            vm_state = ERROR if getattr(exc, "unexpected", False) else inst.vm_state
+            # conductor's _live_migrate: errors outside its list of expected pre-check
+            # failures put the instance in ERROR and surface as MigrationError (500)
+            unexpected = not isinstance(exc, EXPECTED_LIVE_MIGRATE_ERRORS)
+            vm_state = ERROR if unexpected else inst.vm_state
             inst.update(vm_state=vm_state, task_state=None, updated_at=mig.updated_at)
             self.actions.event_finish(action, ev, exc)
+            if sync and unexpected:
+                raise MigrationError(reason=str(exc)) from exc
             if sync:
                 raise
             return
@@ -162,15 +183,12 @@ class Conductor:
         mig.dest_host = dest_node.host_ip
         self.actions.event_finish(action, ev)
         self.clock.schedule(
-            self.durations_queue(),
+            self.computes.durations.queue,
             self.computes.live_migration,
             mig,
             action,
             name="live_migration_cast",
         )
-
-    def durations_queue(self) -> float:
-        return self.computes.durations.queue
 
     def _check_host_is_up(self, host: str) -> None:
         if not self.computes.is_up(host):
@@ -244,15 +262,15 @@ class Conductor:
                     f"Timed out waiting for a reply from "
                     f"{inst.host} (check_can_live_migrate_source)"
                 )
-                if self.bugs.active("2044235"):
-                    error = MigrationError(reason=message)
-                    error.unexpected = True
-                else:
-                    error = MigrationPreCheckError(reason=message)
+                # the fix of bug 2044235 turned the RPC error into a pre-check error
+                error = (
+                    RemoteError(message)
+                    if self.bugs.active("2044235")
+                    else MigrationPreCheckError(reason=message)
+                )
             self.actions.event_finish(action, src_ev, error)
         self.actions.event_finish(action, dest_ev, error)
         if error is not None:
-            error.after_claim = True
             if not self.bugs.active("1712411"):
                 self.store.placement.delete(inst.uuid)  # the destination claim
             raise error

@@ -81,10 +81,11 @@ class FaultRule:
 
 
 class Faults:
-    def __init__(self, clock=None):
+    def __init__(self, clock=None, store=None):
         self.rules: dict[int, FaultRule] = {}
         self._ids = itertools.count(1)
         self.clock = clock
+        self.store = store  # to name the server of a migration
         self.fired: list[dict] = []
 
     def add(self, point: str, kind: str, **match) -> FaultRule:
@@ -125,8 +126,8 @@ class Faults:
         if not self.rules:
             return None
         name = instance.name if instance is not None else None
-        if name is None and migration is not None and self._instances is not None:
-            inst = self._instances.get(migration.instance_uuid)
+        if name is None and migration is not None and self.store is not None:
+            inst = self.store.instances.get(migration.instance_uuid)
             name = inst.name if inst is not None else None
         for rule in list(self.rules.values()):
             if rule.point != point or (kinds is not None and rule.kind not in kinds):
@@ -158,8 +159,3 @@ class Faults:
                 del self.rules[rule.id]
             return rule
         return None
-
-    _instances = None  # set by the cloud: store.instances, to match migrations by server
-
-    def bind(self, instances: dict) -> None:
-        self._instances = instances
