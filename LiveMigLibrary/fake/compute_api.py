@@ -113,14 +113,7 @@ class ComputeAPI:
         return limits
 
     def quota_usage(self, project_id: str) -> dict[str, int]:
-        ids = self.store.by_project.get(project_id, {})
-        used = {"instances": 0, "cores": 0, "ram": 0}
-        for uuid in ids:
-            inst = self.store.instances[uuid]
-            used["instances"] += 1
-            used["cores"] += inst.flavor.vcpus
-            used["ram"] += inst.flavor.ram
-        return used
+        return dict(self.store.quota_usage.get(project_id, {"instances": 0, "cores": 0, "ram": 0}))
 
     def _check_num_instances_quota(
         self, project_id: str, flavor: Flavor, min_count: int, max_count: int

@@ -47,6 +47,8 @@ class Store:
         self.migrations_by_instance: dict[str, list[int]] = {}
         self.actions: dict[str, list[InstanceAction]] = {}
         self.quotas: dict[str, dict[str, int]] = {}
+        # what each project's live instances count against quota, kept as they change
+        self.quota_usage: dict[str, dict[str, int]] = {}
         self._ids = {
             name: itertools.count(1) for name in ("instance", "migration", "service", "node")
         }
@@ -60,6 +62,7 @@ class Store:
         self.instances[inst.uuid] = inst
         self.by_reservation.setdefault(inst.reservation_id, []).append(inst.uuid)
         self.by_project.setdefault(inst.project_id, {})[inst.uuid] = None
+        self._count(inst, +1)
         if inst.host:
             self.by_host.setdefault(inst.host, {})[inst.uuid] = None
 
@@ -73,7 +76,8 @@ class Store:
 
     def remove_instance(self, inst: Instance) -> None:
         """Soft delete: gone from every index, kept in ``deleted`` (read_deleted=yes)."""
-        self.instances.pop(inst.uuid, None)
+        if self.instances.pop(inst.uuid, None) is not None:
+            self._count(inst, -1)
         self.deleted[inst.uuid] = inst
         ids = self.by_reservation.get(inst.reservation_id)
         if ids and inst.uuid in ids:
@@ -84,6 +88,12 @@ class Store:
         if inst.host:
             self.by_host.get(inst.host, {}).pop(inst.uuid, None)
         self.request_specs.pop(inst.uuid, None)
+
+    def _count(self, inst: Instance, sign: int) -> None:
+        used = self.quota_usage.setdefault(inst.project_id, {"instances": 0, "cores": 0, "ram": 0})
+        used["instances"] += sign
+        used["cores"] += sign * inst.flavor.vcpus
+        used["ram"] += sign * inst.flavor.ram
 
     # -- migrations ---------------------------------------------------------
 
