@@ -5,16 +5,26 @@ models (`models.py`) and turns SDK failures into `CloudError` with the cloud's o
 Where openstacksdk has no method (multi-create with ``return_reservation_id``, Placement
 allocations and usages) the client uses the SDK's raw proxy calls, still authenticated and
 microversioned by the SDK.
+
+Every HTTP request of the connection passes `ReadRetries`: a read (GET, HEAD) that a cloud
+answers with 500/502/503/504, or that cannot connect, is retried a few times after a short
+backoff; anything else (POST, PUT, DELETE, PATCH) is sent exactly once, because it may have
+taken effect although it failed.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import openstack
+from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
+from robot.api import logger
 
 from .errors import CloudError
 from .models import ComputeService, Migration, ServerState
@@ -22,6 +32,87 @@ from .models import ComputeService, Migration, ServerState
 CREATE_MICROVERSION = "2.37"  # first version with networks "none"/"auto"
 MIGRATIONS_MICROVERSION = "2.80"
 PLACEMENT_MICROVERSION = "1.28"
+
+RETRIED_METHODS = frozenset({"GET", "HEAD"})  # idempotent reads
+RETRIED_STATUSES = frozenset({500, 502, 503, 504})
+RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds before the 1st, 2nd and 3rd retry
+
+
+def _path(url: str) -> str:
+    return urlsplit(str(url)).path or str(url)
+
+
+class ReadRetries:
+    """Retries idempotent reads that failed with a server-side or connection error.
+
+    Installed on the keystoneauth session of one openstacksdk connection, so it sees every
+    HTTP request of every proxy, the raw ones included, one request at a time: a failing
+    page of a listing is asked again, not the whole keyword. keystoneauth's and
+    openstacksdk's own retries (`connect_retries`, `status_code_retries`, also when set in
+    `clouds.yaml`) are turned off for these requests, so a request is never retried twice
+    over. Each retry is logged at INFO with the status; the backoff goes through ``sleep``,
+    which advances the embedded fake cloud's clock instead of sleeping when it has a
+    manual clock. ``after_request`` runs after every HTTP answer (the library logs the fake
+    cloud's fired faults there).
+    """
+
+    def __init__(
+        self,
+        sleep: Callable[[float], None] = time.sleep,
+        after_request: Callable[[], None] | None = None,
+        delays: tuple[float, ...] = RETRY_DELAYS,
+    ):
+        self.sleep = sleep
+        self.after_request = after_request
+        self.delays = delays
+
+    def install(self, session) -> None:
+        send = session.request
+
+        def request(url, method, *args, **kwargs):
+            return self.send(send, url, method, *args, **kwargs)
+
+        session.request = request
+
+    def send(self, send: Callable, url: str, method: str, *args: Any, **kwargs: Any):
+        kwargs["connect_retries"] = 0
+        kwargs["status_code_retries"] = 0
+        verb = str(method).upper()
+        retries = len(self.delays) if verb in RETRIED_METHODS else 0
+        attempt = 0
+        while True:
+            try:
+                response = send(url, method, *args, **kwargs)
+            except ks_exc.HttpError as exc:  # only when the caller asked for raise_exc
+                if exc.http_status not in RETRIED_STATUSES or attempt >= retries:
+                    raise
+                problem = f"answered {exc.http_status}"
+                target = _path(exc.url or url)
+            except ks_exc.RetriableConnectionFailure as exc:
+                if attempt >= retries:
+                    raise
+                problem = f"failed to connect ({exc})"
+                target = _path(url)
+            else:
+                if response.status_code not in RETRIED_STATUSES or attempt >= retries:
+                    if attempt and response.status_code in RETRIED_STATUSES:
+                        logger.info(
+                            f"{verb} {_path(response.url or url)} still answered "
+                            f"{response.status_code} after {attempt} retries; giving up."
+                        )
+                    return response
+                problem = f"answered {response.status_code}"
+                target = _path(response.url or url)
+            finally:
+                if self.after_request is not None:
+                    self.after_request()
+            delay = self.delays[attempt]
+            attempt += 1
+            logger.info(
+                f"{verb} {target} {problem}; retry {attempt} of {retries} in {delay:g}s "
+                "(idempotent read)."
+            )
+            self.sleep(delay)
 
 
 def _message(exc: Exception) -> str:
@@ -31,13 +122,19 @@ def _message(exc: Exception) -> str:
     return str(getattr(exc, "message", None) or exc)
 
 
+def _call(exc: sdk_exc.HttpException) -> str | None:
+    if not exc.method or not exc.url:
+        return None
+    return f"{exc.method} {_path(exc.url)}"
+
+
 @contextlib.contextmanager
 def cloud_call(action: str) -> Iterator[None]:
     """Translate openstacksdk errors raised inside the block into `CloudError`."""
     try:
         yield
     except sdk_exc.HttpException as exc:
-        raise CloudError(action, exc.status_code, _message(exc)) from exc
+        raise CloudError(action, exc.status_code, _message(exc), _call(exc)) from exc
     except sdk_exc.SDKException as exc:
         raise CloudError(action, None, _message(exc)) from exc
 
@@ -50,21 +147,27 @@ def _raise_for(response, action: str) -> None:
 class CloudClient:
     """Operations the keywords need, over one openstacksdk `Connection`."""
 
-    def __init__(self, connection: openstack.connection.Connection):
+    def __init__(
+        self, connection: openstack.connection.Connection, retries: ReadRetries | None = None
+    ):
         self.conn = connection
+        self.retries = retries or ReadRetries()
+        self.retries.install(connection.session)
 
     @classmethod
-    def from_cloud_name(cls, cloud: str, password: str | None = None) -> CloudClient:
+    def from_cloud_name(
+        cls, cloud: str, password: str | None = None, retries: ReadRetries | None = None
+    ) -> CloudClient:
         kwargs: dict[str, Any] = {"cloud": cloud}
         if password is not None:
             kwargs["password"] = password
         with cloud_call(f"connect to cloud '{cloud}'"):
-            return cls(openstack.connect(**kwargs))
+            return cls(openstack.connect(**kwargs), retries)
 
     @classmethod
-    def from_config(cls, config: dict) -> CloudClient:
+    def from_config(cls, config: dict, retries: ReadRetries | None = None) -> CloudClient:
         with cloud_call("connect to the cloud"):
-            return cls(openstack.connect(**config))
+            return cls(openstack.connect(**config), retries)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -164,6 +267,14 @@ class CloudClient:
             except sdk_exc.NotFoundException:
                 return None
         return found.id
+
+    def server_names(self, prefix: str) -> list[str]:
+        """Names of the servers (any project) whose name starts with ``prefix``."""
+        with cloud_call(f"list servers named '{prefix}*'"):
+            servers = self.conn.compute.servers(
+                details=False, name="^" + re.escape(prefix), all_projects=True
+            )
+            return sorted(s.name for s in servers if (s.name or "").startswith(prefix))
 
     @staticmethod
     def _state(server) -> ServerState:

@@ -1,14 +1,20 @@
-"""The clock seam used by every wait.
+"""The seams to the embedded fake cloud: its clock, and the faults it reports as fired.
 
 Against a real cloud waits sleep. Against the embedded fake cloud the library owns the
 fake's clock, so a wait advances virtual time instead of sleeping: the same polling code,
-no real delay. This is the only place where the library knows about the fake.
+no real delay. The fake also records every fault rule that fires; `FiredFaultLog` logs
+each firing once, when the library next hears from the fake (after every HTTP answer and
+after every advance of its clock). These are the only places where the library knows about
+the fake's internals.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Protocol
+
+from robot.api import logger
 
 
 class Clock(Protocol):
@@ -30,11 +36,56 @@ class RealClock:
 class FakeCloudClock:
     """Virtual time of an embedded fake cloud with a manual clock; ``sleep`` advances it."""
 
-    def __init__(self, control):
+    def __init__(self, control, after_advance: Callable[[], None] | None = None):
         self._control = control
+        self._after_advance = after_advance
 
     def now(self) -> float:
         return float(self._control.now())
 
     def sleep(self, seconds: float) -> None:
         self._control.advance(seconds)
+        if self._after_advance is not None:
+            self._after_advance()
+
+
+class FiredFaultLog:
+    """Logs, at INFO, each fault rule firing the fake has recorded since the last report.
+
+    The fired record names the rule, point, kind, server, host or request path and the
+    virtual time; the rules the library injected are remembered so a firing of an `api`
+    rule can also say which status it answered.
+    """
+
+    def __init__(self, control):
+        self._control = control
+        self._seen = 0
+        self._rules: dict[int, dict] = {}
+
+    def remember(self, rule: dict) -> None:
+        self._rules[int(rule["id"])] = dict(rule)
+
+    def report(self) -> None:
+        fired = self._control.fired_faults()
+        if len(fired) < self._seen:  # the fake's record was cleared (reset, clear_faults)
+            self._seen = 0
+        for entry in fired[self._seen :]:
+            logger.info(describe_fired_fault(entry, self._rules.get(entry.get("rule"))))
+        self._seen = len(fired)
+
+
+def describe_fired_fault(entry: dict, rule: dict | None = None) -> str:
+    """E.g. `Fault 3 fired: live_migration/hang for server web-1 on host compute1 at t=12.0s`."""
+    text = f"Fault {entry.get('rule')} fired: {entry.get('point')}/{entry.get('kind')}"
+    if entry.get("point") == "api" and rule and rule.get("status"):
+        text += f" {rule['status']}"
+    if entry.get("server"):
+        text += f" for server {entry['server']}"
+    if entry.get("path"):
+        method = (rule or {}).get("method")
+        text += f" for {method.upper() + ' ' if method else ''}{entry['path']}"
+    if entry.get("host"):
+        text += f" on host {entry['host']}"
+    if entry.get("at") is not None:
+        text += f" at t={float(entry['at']):.1f}s"
+    return text

@@ -11,8 +11,8 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.types import Secret
 
-from .client import CloudClient
-from .clock import Clock, FakeCloudClock, RealClock
+from .client import CloudClient, ReadRetries
+from .clock import Clock, FakeCloudClock, FiredFaultLog, RealClock
 from .enums import FakeClockMode
 from .errors import FakeCloudRequired, InvalidArgument, NotConfigured
 from .models import Server
@@ -54,6 +54,7 @@ class LibraryContext:
         self.tracker = ResourceTracker()
         self.fake = None
         self.clock: Clock = RealClock()
+        self.fired_faults: FiredFaultLog | None = None
         self._admin: CloudClient | None = None
         self._member: CloudClient | None = None
         self._use_member = False
@@ -93,12 +94,24 @@ class LibraryContext:
             )
         self._use_member = member
 
+    def _retries(self) -> ReadRetries:
+        """Read retries whose backoff goes through the library's clock (virtual on the fake)."""
+        return ReadRetries(
+            sleep=lambda seconds: self.clock.sleep(seconds),
+            after_request=self.report_fired_faults,
+        )
+
+    def report_fired_faults(self) -> None:
+        """Logs the fake cloud's fault firings not logged yet (nothing on a real cloud)."""
+        if self.fired_faults is not None:
+            self.fired_faults.report()
+
     def _open_admin(self) -> CloudClient:
         settings = self.settings
         if settings.cloud:
             logger.info(f"Connecting to cloud '{settings.cloud}' from clouds.yaml.")
             password = settings.password.value if settings.password else None
-            return CloudClient.from_cloud_name(settings.cloud, password)
+            return CloudClient.from_cloud_name(settings.cloud, password, self._retries())
         from .fake import FakeCloud  # only imported when the embedded fake is wanted
 
         self.fake = FakeCloud(
@@ -117,14 +130,15 @@ class LibraryContext:
             )
             + ")."
         )
+        self.fired_faults = FiredFaultLog(self.fake.control)
         if settings.fake_clock is FakeClockMode.MANUAL:
-            self.clock = FakeCloudClock(self.fake.control)
-        return CloudClient(self.fake.connect(admin=True))
+            self.clock = FakeCloudClock(self.fake.control, self.report_fired_faults)
+        return CloudClient(self.fake.connect(admin=True), self._retries())
 
     def _open_member(self) -> CloudClient:
         if self.fake is not None:
-            return CloudClient(self.fake.connect(admin=False))
-        return CloudClient.from_cloud_name(self.settings.member_cloud)
+            return CloudClient(self.fake.connect(admin=False), self._retries())
+        return CloudClient.from_cloud_name(self.settings.member_cloud, retries=self._retries())
 
     def fake_control(self, keyword: str):
         if not self.uses_fake:
@@ -145,6 +159,7 @@ class LibraryContext:
             fake, self.fake = self.fake, None
             fake.stop()
             self.clock = RealClock()
+            self.fired_faults = None
 
     # -- defaults and lookups -----------------------------------------------------------------
 

@@ -30,12 +30,14 @@ class NotConfigured(LiveMigError):
 class CloudError(LiveMigError):
     """The cloud answered a call with an error the keyword did not expect."""
 
-    def __init__(self, action: str, status: int | None, message: str):
+    def __init__(self, action: str, status: int | None, message: str, call: str | None = None):
         self.action = action
         self.status = status
         self.cloud_message = message
+        self.call = call
         code = f"HTTP {status}" if status else "an error"
-        super().__init__(f"Cloud refused to {action}: {code}: {message}")
+        where = f" ({call})" if call else ""
+        super().__init__(f"Cloud refused to {action}{where}: {code}: {message}")
 
 
 class WaitTimeout(LiveMigError):
