@@ -9,10 +9,12 @@ from .models import ComputeService, Server
 
 @dataclass
 class ResourceTracker:
-    """Servers created, compute services changed, fake hosts added and fake durations set.
+    """Servers created, compute services changed, and what was changed in the fake cloud.
 
     Cleanup only ever touches what is recorded here: servers by id, services back to the
-    state they had before this library first changed them.
+    state they had before this library first changed them; in the fake cloud the hosts
+    added, the durations set, the fault rules injected, the compute processes stopped and
+    the emulated bugs.
     """
 
     servers: dict[str, Server] = field(default_factory=dict)
@@ -20,6 +22,7 @@ class ResourceTracker:
     fake_hosts: list[str] = field(default_factory=list)
     fake_durations: dict | None = None
     fake_faults: list[int] = field(default_factory=list)
+    stopped_computes: list[str] = field(default_factory=list)
     fake_bugs: list[str] | None = None
 
     def add_servers(self, servers: list[Server]) -> None:
@@ -39,6 +42,7 @@ class ResourceTracker:
             or self.services
             or self.fake_hosts
             or self.fake_faults
+            or self.stopped_computes
             or self.fake_durations is not None
             or self.fake_bugs is not None
         )

@@ -176,10 +176,12 @@ class ConnectionKeywords(KeywordGroup):
         """Deletes every server this library created and undoes its host changes.
 
         Compute services get back the status and forced-down flag they had before this
-        library first changed them, hosts added to the fake cloud are removed and fake
-        durations are restored. Nothing the library did not create is touched. The same
-        cleanup runs automatically when the suite ends, also after failures; call this in a
-        test teardown to isolate tests from each other.
+        library first changed them. In the embedded fake cloud, injected fault rules are
+        removed and stopped compute processes started first (so neither holds up the
+        deletes), then hosts added are removed, durations and emulated bugs restored.
+        Nothing the library did not create is touched. The same cleanup runs automatically
+        when the suite ends, also after failures; call this in a test teardown to isolate
+        tests from each other.
 
         Example:
 
@@ -200,6 +202,20 @@ class ConnectionKeywords(KeywordGroup):
         if not ctx.connected or tracker.is_empty():
             return problems
         client = ctx.admin
+        if ctx.fake is not None:
+            # First what would hold up the rest: an injected fault could fail the deletes
+            # (e.g. an `api` rule), and a stopped compute would never carry them out.
+            control = ctx.fake.control
+            known_faults = {rule["id"] for rule in control.faults()}
+            for rule_id in tracker.fake_faults:
+                if rule_id in known_faults:
+                    control.remove_fault(rule_id)
+                    logger.info(f"Removed fault rule {rule_id}.")
+            tracker.fake_faults.clear()
+            for host in list(tracker.stopped_computes):
+                control.set_host_alive(host, True)
+                logger.info(f"Started the nova-compute process of {host} again.")
+                tracker.stopped_computes.remove(host)
         servers = list(tracker.servers.values())
         for server in servers:
             try:
@@ -237,11 +253,6 @@ class ConnectionKeywords(KeywordGroup):
             if tracker.fake_durations is not None:
                 control.set_durations(**tracker.fake_durations)
                 tracker.fake_durations = None
-            known_faults = {rule["id"] for rule in control.faults()}
-            for rule_id in tracker.fake_faults:
-                if rule_id in known_faults:
-                    control.remove_fault(rule_id)
-            tracker.fake_faults.clear()
             if tracker.fake_bugs is not None:
                 control.emulate_bugs(tracker.fake_bugs)
                 tracker.fake_bugs = None

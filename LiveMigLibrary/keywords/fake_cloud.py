@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from robot.api import logger
 from robot.api.deco import keyword
 
-from ..errors import InvalidArgument
+from ..errors import CheckFailed, InvalidArgument
 from ..waiting import seconds
 from .base import KeywordGroup
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _describe_rule(rule: dict) -> str:
+    text = f"{rule['point']}/{rule['kind']}"
+    details = [
+        f"{key}={rule[key]}"
+        for key in ("server", "host", "path", "method", "message")
+        if rule.get(key)
+    ]
+    if rule["point"] == "api":
+        details.insert(0, f"status={rule.get('status')}")
+    if rule["kind"] == "slow":
+        details.append(f"+{rule.get('seconds'):g}s")
+    if rule.get("skip"):
+        details.append(f"after {rule['skip']} passing")
+    details.append("every time" if rule.get("count") is None else f"{rule['count']} time(s)")
+    return text + " (" + ", ".join(details) + ")"
 
 
 class FakeCloudKeywords(KeywordGroup):
@@ -122,6 +142,7 @@ class FakeCloudKeywords(KeywordGroup):
         if amount < 0:
             raise InvalidArgument("time", time, "zero or more")
         self._ctx.fake_control("Advance Fake Cloud Clock").advance(amount)
+        self._ctx.report_fired_faults()
 
     @keyword(tags=["fake-cloud"])
     def inject_fake_cloud_fault(
@@ -131,20 +152,46 @@ class FakeCloudKeywords(KeywordGroup):
         server: str | None = None,
         host: str | None = None,
         count: int | None = 1,
+        skip: int = 0,
+        delay: timedelta | None = None,
+        status: int | None = None,
+        path: str | None = None,
+        method: str | None = None,
         message: str | None = None,
     ) -> int:
         """Makes the embedded fake cloud fail where a real cloud can fail.
 
-        Points and kinds (see the fake's `faults.py`): `build` (`error`, `slow`),
-        `conductor` (`no_valid_host`, `unreachable`), `pre_live_migration` (`error`),
-        `live_migration` (`error`, `hang`, `slow`). The rule is removed when the suite ends.
+        - `build`: `error` (the compute fails the spawn: server `ERROR` with a fault),
+          `slow` (the build takes `delay` longer).
+        - `conductor`: `no_valid_host`, `unreachable`, `source_check_error` (a
+          live-migration pre-check fails: the migration is refused).
+        - `pre_live_migration`: `error` (the destination fails preparing: `error`).
+        - `live_migration`: `error` (the copy fails: `failed`), `hang` (runs until aborted
+          or force-completed), `slow` (the copy takes `delay` longer).
+        - `api`: `status` (an OpenStack API request is answered with HTTP `status`).
+
+        Every firing is logged at INFO when the library next hears from the fake, e.g.
+        `Fault 3 fired: live_migration/hang for server livemig-1a2b3c4d-web on host
+        compute1 at t=12.0s`. The rule is removed when the suite ends, or by
+        [Remove Fake Cloud Fault].
 
         Args:
-            point: Where the fault fires.
-            kind: What happens there.
-            server: Glob on the server name the fault applies to (default: any server).
-            host: Host the operation runs on (default: any).
-            count: How many times it fires; `None` for every time.
+            point: Where the fault fires (see the table).
+            kind: What happens there (see the table).
+            server: Glob on the server name (default: any server). Not for `api`.
+            host: Host the operation runs on: the build's host, the migration's source for
+                `live_migration`, its destination for `pre_live_migration` and `conductor`
+                (default: any). Not for `api`.
+            count: How many times it fires before it is dropped; `None` for every time.
+            skip: How many matching operations pass before it fires, e.g. `skip=2    count=1`
+                makes only the third build fail.
+            delay: For `slow` only (and required there): how much longer the phase takes,
+                as a Robot time string.
+            status: For `api` only: the HTTP status answered (default 500).
+            path: For `api` only: glob on the request path, e.g. `*/servers/${server.id}`
+                (default: any path).
+            method: For `api` only: `GET`, `HEAD`, `POST`, `PUT`, `PATCH` or `DELETE`
+                (default: any).
             message: Error message the fake reports.
 
         Returns:
@@ -156,20 +203,202 @@ class FakeCloudKeywords(KeywordGroup):
         *** Test Cases ***
         Migration Fails While Running
             [Tags]    fake-only
-            Inject Fake Cloud Fault    live_migration    error    server=${server.name}
+            ${rule} =    Inject Fake Cloud Fault    live_migration    error    server=${server.name}
+            Inject Fake Cloud Fault    build    error    skip=1    count=1
+            Inject Fake Cloud Fault    api    status    status=503    method=GET
+            ...    path=*/servers/${server.id}
         ```
         """
-        if not point or not kind:
-            raise InvalidArgument("point/kind", f"{point}/{kind}", "a fault point and kind")
+        from ..fake.faults import POINTS  # the fake's own table, no cloud call
+
+        if point not in POINTS:
+            raise InvalidArgument("point", point, "one of " + ", ".join(POINTS))
+        if kind not in POINTS[point]:
+            raise InvalidArgument(
+                "kind", kind, f"a kind of point {point}: " + ", ".join(POINTS[point])
+            )
+        if count is not None and (not isinstance(count, int) or count < 1):
+            raise InvalidArgument("count", count, "a whole number of at least 1, or None")
+        if not isinstance(skip, int) or skip < 0:
+            raise InvalidArgument("skip", skip, "a whole number of at least 0")
+        extra: dict = {}
+        if kind == "slow":
+            if delay is None or seconds(delay) <= 0:
+                raise InvalidArgument("delay", delay, f"a time greater than zero for {point}/slow")
+            extra["seconds"] = seconds(delay)
+        elif delay is not None:
+            raise InvalidArgument("delay", delay, "nothing: only kind slow takes a delay")
+        if point == "api":
+            for name, value in (("server", server), ("host", host)):
+                if value is not None:
+                    raise InvalidArgument(name, value, "nothing for point api: use path/method")
+            if status is not None:
+                if not isinstance(status, int) or not 400 <= status <= 599:
+                    raise InvalidArgument("status", status, "an HTTP error status, 400-599")
+                extra["status"] = status
+            if method is not None:
+                if str(method).upper() not in HTTP_METHODS:
+                    raise InvalidArgument("method", method, "one of " + ", ".join(HTTP_METHODS))
+                extra["method"] = str(method).upper()
+            if path is not None:
+                extra["path"] = path
+        else:
+            for name, value in (("status", status), ("path", path), ("method", method)):
+                if value is not None:
+                    raise InvalidArgument(name, value, "nothing: only point api takes it")
         control = self._ctx.fake_control("Inject Fake Cloud Fault")
         match = {"server": server, "host": host, "count": count, "message": message}
         match = {key: value for key, value in match.items() if value is not None}
+        if skip:
+            match["skip"] = skip
         try:
-            rule = control.add_fault(point, kind, **match)
+            rule = control.add_fault(point, kind, **match, **extra)
         except ValueError as error:
             raise InvalidArgument("point/kind", f"{point}/{kind}", str(error)) from None
         self._ctx.tracker.fake_faults.append(rule["id"])
+        if self._ctx.fired_faults is not None:
+            self._ctx.fired_faults.remember(rule)
+        logger.info(f"Injected fault rule {rule['id']}: {_describe_rule(rule)}.")
         return rule["id"]
+
+    @keyword(tags=["fake-cloud"])
+    def remove_fake_cloud_fault(self, rule: int) -> None:
+        """Removes a fault rule injected by [Inject Fake Cloud Fault]: it fires no more.
+
+        A rule that already fired its `count` times is gone by itself; removing it again
+        passes.
+
+        Args:
+            rule: The id [Inject Fake Cloud Fault] returned.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Hang Only Once
+            [Tags]    fake-only
+            ${rule} =    Inject Fake Cloud Fault    live_migration    hang    count=None
+            Remove Fake Cloud Fault    ${rule}
+        ```
+        """
+        tracker = self._ctx.tracker
+        if rule not in tracker.fake_faults:
+            injected = ", ".join(str(r) for r in tracker.fake_faults) or "none injected"
+            raise InvalidArgument("rule", rule, f"a rule this library injected: {injected}")
+        control = self._ctx.fake_control("Remove Fake Cloud Fault")
+        self._ctx.report_fired_faults()
+        if rule in {r["id"] for r in control.faults()}:
+            control.remove_fault(rule)
+            logger.info(f"Removed fault rule {rule}.")
+        else:
+            logger.info(f"Fault rule {rule} had already fired its count and is gone.")
+        tracker.fake_faults.remove(rule)
+
+    @keyword(tags=["fake-cloud", "assertions"])
+    def fake_cloud_fault_should_have_fired(self, rule: int, times: int | None = None) -> None:
+        """Fails unless the fault rule fired (exactly `times` times when given).
+
+        Proves that a test exercised the failure it injected, rather than passing because
+        the fault never matched.
+
+        Args:
+            rule: The id [Inject Fake Cloud Fault] returned.
+            times: Exact number of firings expected; `None` (default): at least once.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        The Hang Happened
+            [Tags]    fake-only
+            ${rule} =    Inject Fake Cloud Fault    live_migration    hang
+            Fake Cloud Fault Should Have Fired    ${rule}    times=1
+        ```
+        """
+        if times is not None and (not isinstance(times, int) or times < 0):
+            raise InvalidArgument("times", times, "a whole number of at least 0, or None")
+        control = self._ctx.fake_control("Fake Cloud Fault Should Have Fired")
+        self._ctx.report_fired_faults()
+        fired = [entry for entry in control.fired_faults() if entry.get("rule") == rule]
+        if (times is None and not fired) or (times is not None and len(fired) != times):
+            wanted = "at least once" if times is None else f"{times} time(s)"
+            raise CheckFailed(f"Fault rule {rule} fired {len(fired)} time(s), expected {wanted}.")
+
+    # -- compute processes ---------------------------------------------------------------------
+
+    def _fake_host(self, host: str, keyword_name: str):
+        if not host or not str(host).strip():
+            raise InvalidArgument("host", host, "the name of a compute host")
+        control = self._ctx.fake_control(keyword_name)
+        hosts = {h["name"]: h for h in control.hosts()}
+        if host not in hosts:
+            raise InvalidArgument("host", host, "a host of the fake cloud: " + ", ".join(hosts))
+        return control, hosts[host]
+
+    @keyword(tags=["fake-cloud", "hosts"])
+    def stop_compute_service_process(self, host: str) -> None:
+        """Kills the `nova-compute` process of `host` in the embedded fake cloud.
+
+        Unlike [Force Compute Service Down] (an operator's flag in Nova's API), this is the
+        process dying: the host stops heartbeating and its service shows `down` only after
+        Nova's `service_down_time` (60 s); until then Nova still sends it work. Work that
+        falls due on the host (a build finishing, a migration it runs as source moving on)
+        waits; a migration to it as destination fails. Started again when the suite ends,
+        which runs nova-compute's start-up cleanup.
+
+        Args:
+            host: Compute host name.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Source Dies
+            [Tags]    fake-only
+            Stop Compute Service Process    compute1
+            Advance Fake Cloud Clock    2 min
+            Compute Service Should Be    compute1    state=down
+        ```
+        """
+        control, info = self._fake_host(host, "Stop Compute Service Process")
+        if not info["alive"]:
+            logger.info(f"The nova-compute process of {host} is already stopped.")
+            return
+        control.set_host_alive(host, False)
+        if host not in self._ctx.tracker.stopped_computes:
+            self._ctx.tracker.stopped_computes.append(host)
+        logger.info(f"Stopped the nova-compute process of {host}.")
+
+    @keyword(tags=["fake-cloud", "hosts"])
+    def start_compute_service_process(self, host: str) -> None:
+        """Starts the `nova-compute` process of `host` again in the embedded fake cloud.
+
+        As Nova's `init_host` does at start-up, builds the restart interrupted go to `ERROR`
+        and live migrations the host was running as source end `error` and are rolled back
+        to it; the service is `up` again at once.
+
+        Args:
+            host: Compute host name.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Source Comes Back
+            [Tags]    fake-only
+            Start Compute Service Process    compute1
+            Compute Service Should Be    compute1    state=up
+        ```
+        """
+        control, info = self._fake_host(host, "Start Compute Service Process")
+        if info["alive"]:
+            logger.info(f"The nova-compute process of {host} is already running.")
+        else:
+            control.set_host_alive(host, True)
+            logger.info(f"Started the nova-compute process of {host}.")
+        if host in self._ctx.tracker.stopped_computes:
+            self._ctx.tracker.stopped_computes.remove(host)
+        self._ctx.report_fired_faults()
 
     @keyword(tags=["fake-cloud"])
     def emulate_nova_bugs(self, *bugs: str) -> None:

@@ -236,6 +236,33 @@ class MigrationKeywords(KeywordGroup):
                 f"Migration {migration.id} of server {server} has " + "; ".join(problems) + "."
             )
 
+    @keyword(tags=["migrations", "assertions"])
+    def server_should_have_no_migration_in_progress(self, server: Server | str) -> None:
+        """Fails if the server has a migration in progress (`GET /servers/{id}/migrations`).
+
+        After a failed, aborted or completed move nothing may be left `queued`,
+        `preparing`, `running` or `post-migrating`.
+
+        Args:
+            server: The server.
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Nothing Left Running
+            Wait Until Migration Of Server Is    ${server}    cancelled
+            Server Should Have No Migration In Progress    ${server}
+        ```
+        """
+        sid = self._ctx.server_id(server)
+        migrations = self._ctx.admin.in_progress_migrations(sid)
+        if migrations:
+            listed = ", ".join(f"{m.id} {m.status}" for m in migrations)
+            raise CheckFailed(
+                f"Server {server} has migrations in progress: {listed}; expected none."
+            )
+
     # -- control ------------------------------------------------------------------------------
 
     def _in_progress(self, server: Server | str) -> tuple[str, Migration]:

@@ -276,6 +276,29 @@ class ServerKeywords(KeywordGroup):
             ctx.poll_interval(poll_interval),
         ).wait(observe, lambda left: not left, lambda left: f"{len(left)} still present")
 
+    @keyword(tags=["servers", "assertions", "cleanup"])
+    def no_server_of_this_run_should_exist(self) -> None:
+        """Fails if any server named with this run's prefix ([Get Run Prefix]) exists.
+
+        Use it after [Delete Created Resources] to prove that nothing this run created was
+        left behind, in whatever state (also `ERROR` servers without a host).
+
+        Example:
+
+        ```robotframework
+        *** Test Cases ***
+        Nothing Left
+            Delete Created Resources
+            No Server Of This Run Should Exist
+        ```
+        """
+        names = self._ctx.admin.server_names(self._ctx.run_prefix + "-")
+        if names:
+            raise CheckFailed(
+                f"Servers of run {self._ctx.run_prefix} still exist: {', '.join(names)}; "
+                "expected none."
+            )
+
     @keyword(tags=["servers"])
     def stop_server(self, server: Server | str) -> None:
         """Stops (powers off) the server; it becomes `SHUTOFF`.
