@@ -196,38 +196,32 @@ def hypervisor(req: ApiRequest, hypervisor_id: str) -> Reply:
             node = store.node_by_id.get(int(hypervisor_id)) if hypervisor_id.isdigit() else None
         if node is None:
             raise NotFound(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
-        return Reply(200, {"hypervisor": views.hypervisor(req, node, True, True)})
+        with_servers = req.mv("2.53") and boolean(
+            "with_servers", req.args.get("with_servers", "false")
+        )
+        return Reply(200, {"hypervisor": views.hypervisor(req, node, True, with_servers)})
+
+
+def _legacy_matching(req: ApiRequest, pattern: str, rule: str, with_servers: bool) -> Reply:
+    """``/os-hypervisors/{pattern}/search`` and ``/servers``: gone from 2.53."""
+    if req.mv("2.53"):
+        raise NotFound("The resource could not be found.")
+    require_admin(req, rule)
+    with req.cloud.lock:
+        nodes = [n for n in req.cloud.store.nodes.values() if pattern in n.host]
+        if not nodes:
+            raise HypervisorNotFound(hypervisor=pattern)
+        return Reply(
+            200, {"hypervisors": [views.hypervisor(req, n, False, with_servers) for n in nodes]}
+        )
 
 
 def hypervisor_search(req: ApiRequest, pattern: str) -> Reply:
-    if req.mv("2.53"):
-        raise NotFound("The resource could not be found.")
-    require_admin(req, "os_compute_api:os-hypervisors:search")
-    with req.cloud.lock:
-        nodes = [n for n in req.cloud.store.nodes.values() if pattern in n.host]
-        if not nodes:
-            raise HypervisorNotFound(hypervisor=pattern)
-        return Reply(200, {"hypervisors": [views.hypervisor(req, n, False) for n in nodes]})
+    return _legacy_matching(req, pattern, "os_compute_api:os-hypervisors:search", False)
 
 
 def hypervisor_servers(req: ApiRequest, pattern: str) -> Reply:
-    if req.mv("2.53"):
-        raise NotFound("The resource could not be found.")
-    require_admin(req, "os_compute_api:os-hypervisors:servers")
-    with req.cloud.lock:
-        nodes = [n for n in req.cloud.store.nodes.values() if pattern in n.host]
-        if not nodes:
-            raise HypervisorNotFound(hypervisor=pattern)
-        out = []
-        for n in nodes:
-            v = views.hypervisor(req, n, False)
-            hosted = req.cloud.store.by_host.get(n.host, {})
-            if hosted:
-                v["servers"] = [
-                    {"uuid": u, "name": req.cloud.store.instances[u].instance_name} for u in hosted
-                ]
-            out.append(v)
-        return Reply(200, {"hypervisors": out})
+    return _legacy_matching(req, pattern, "os_compute_api:os-hypervisors:servers", True)
 
 
 # -- availability zones -------------------------------------------------------------------

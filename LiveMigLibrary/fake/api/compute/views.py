@@ -333,7 +333,7 @@ def hypervisor(req: ApiRequest, node: ComputeNode, detail: bool, servers: bool =
             )
         else:
             v["uptime"] = None
-    if servers and req.mv("2.53"):
+    if servers:
         hosted = store.by_host.get(node.host, {})
         if hosted:
             v["servers"] = [{"uuid": u, "name": store.instances[u].instance_name} for u in hosted]
