@@ -70,6 +70,24 @@ class LiveMigLibrary(
     Wrong arguments fail before the cloud is asked, naming the argument, the value and what
     is allowed. Assertions fail with a sentence: subject, observed, expected.
 
+    ## Flaky clouds
+
+    A read (GET) that the cloud answers with 500, 502, 503 or 504, or that cannot connect,
+    is retried up to 3 times after 0.5, 1 and 2 seconds (virtual seconds on the embedded
+    fake), each retry logged at INFO with the status. Nothing else is retried: a POST, PUT
+    or DELETE may have taken effect although it failed, so the keyword fails with the call,
+    the status and the cloud's message. openstacksdk's own `connect_retries` and
+    `status_code_retries` are turned off so retries never multiply.
+
+    ## Faults (embedded fake cloud)
+
+    [Inject Fake Cloud Fault] makes the fake fail where a data centre does (builds,
+    conductor pre-checks, the destination's preparation, the copy, API answers), and
+    [Stop Compute Service Process] kills a host's nova-compute. Each firing of a fault is
+    logged at INFO as it happens, e.g. `Fault 3 fired: live_migration/hang for server
+    livemig-1a2b3c4d-web on host compute1 at t=12.0s`. Fault rules and stopped processes
+    are undone when the suite ends. Tests using them carry the tag `fake-only`.
+
     ## Example
 
     ```robotframework
