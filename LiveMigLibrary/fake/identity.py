@@ -100,6 +100,8 @@ class Identity:
         now = dt.datetime.now(dt.UTC)
         token = Token(secrets.token_hex(32), user, scoped, now, now + TOKEN_LIFETIME, ["password"])
         with self._lock:
+            if len(self.tokens) >= 1024:  # forget expired tokens now and then
+                self.tokens = {k: t for k, t in self.tokens.items() if t.expires_at > now}
             self.tokens[token.id] = token
         return token
 
