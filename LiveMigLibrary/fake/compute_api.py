@@ -246,6 +246,8 @@ class ComputeAPI:
         placement = self.store.placement
         placement.delete(inst.uuid)
         for mig in self.store.migrations_of(inst.uuid):
+            # instance_destroy soft-deletes the instance's migration records
+            mig.deleted = True
             if mig.status in ("completed", "error", "failed", "cancelled"):
                 continue
             if mig.event is not None:
@@ -256,7 +258,7 @@ class ComputeAPI:
             mig.status = "error"
             mig.updated_at = self.clock.now()
             mig.history.append(("error", mig.updated_at))
-            self.computes._release_slot(mig)
+            self.computes.release_slot(mig)
         inst.deleted = True
         inst.update(vm_state=DELETED, task_state=None, updated_at=self.clock.now())
         self.store.remove_instance(inst)

@@ -336,7 +336,7 @@ class ComputeHosts:
         self.actions.event_finish(action, post)
         self.actions.event_finish(action, ev)
         self._set_status(mig, "completed")
-        self._release_slot(mig)
+        self.release_slot(mig)
 
     def _rollback_live_migration(self, mig: Migration, status: str) -> None:
         """Back to the source: destination claim dropped, source allocation to the server."""
@@ -357,9 +357,9 @@ class ComputeHosts:
         else:
             placement.delete(mig.uuid)
         self._set_status(mig, status)
-        self._release_slot(mig)
+        self.release_slot(mig)
 
-    def _release_slot(self, mig: Migration) -> None:
+    def release_slot(self, mig: Migration) -> None:
         node = self.store.nodes.get(mig.source_compute)
         if node is None:
             return
@@ -378,7 +378,7 @@ class ComputeHosts:
         if mig.status == "queued":
             if self.bugs.active("1949808"):  # cancelled, but nothing cleaned up
                 self._set_status(mig, "cancelled")
-                self._release_slot(mig)
+                self.release_slot(mig)
             else:
                 self._rollback_live_migration(mig, "cancelled")
         else:

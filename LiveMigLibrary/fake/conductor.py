@@ -20,6 +20,7 @@ from .exception import (
     ComputeHostNotFound,
     ComputeServiceUnavailable,
     FakeCloudError,
+    InstanceNotFound,
     MigrationError,
     MigrationPreCheckError,
     NoValidHost,
@@ -111,6 +112,14 @@ class Conductor:
         store = self.store
         now = self.clock.now()
         action = self.actions.latest(inst.uuid, "live-migration")
+        if inst.deleted:  # deleted while the cast was in flight: InstanceNotFound
+            self.actions.event(
+                action,
+                "conductor_live_migrate_instance",
+                None,
+                InstanceNotFound(instance_id=inst.uuid),
+            )
+            return
         mig = Migration(
             id=store.next_id("migration"),
             uuid=new_uuid(),

@@ -219,6 +219,7 @@ class Migration:
     event: object | None = None
     force_complete: bool = False
     vm_state_before: str = ACTIVE
+    deleted: bool = False  # soft-deleted with its instance: gone from the API
 
 
 @dataclass(slots=True)

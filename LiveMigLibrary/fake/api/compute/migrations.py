@@ -54,6 +54,8 @@ def os_migrations(req: ApiRequest) -> Reply:
             migs = list(store.migrations.values())
         out = []
         for m in migs:
+            if m.deleted:
+                continue
             if (s := args.get("status")) and m.status != s:
                 continue
             if (t := args.get("migration_type")) and req.mv("2.23") and m.migration_type != t:
@@ -115,7 +117,9 @@ def server_migrations(req: ApiRequest, server_id: str) -> Reply:
         migs = [
             m
             for m in req.cloud.store.migrations_of(inst.uuid)
-            if m.migration_type == "live-migration" and m.status in IN_PROGRESS_MIGRATION
+            if m.migration_type == "live-migration"
+            and m.status in IN_PROGRESS_MIGRATION
+            and not m.deleted
         ]
         return Reply(
             200, {"migrations": [views.migration(req, m, server_scoped=True) for m in migs]}
