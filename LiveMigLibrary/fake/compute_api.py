@@ -317,7 +317,7 @@ class ComputeAPI:
     ) -> None:
         self.check_lock(ctx, inst)
         self.check_state(inst, "os-migrateLive", LIVE_MIGRATABLE)
-        if host and not force and host not in self.store.nodes:
+        if host and host not in self.store.nodes:  # validated before task_state changes
             raise ComputeHostNotFound(host=host)
         inst.task_state = "migrating"
         inst.updated_at = self.clock.now()
