@@ -7,6 +7,8 @@ Shapes follow Nova's ``doc/api_samples`` (``servers/v2.100``,
 
 from __future__ import annotations
 
+import json
+
 from ...objects import (
     ACTIVE,
     BUILDING,
@@ -289,6 +291,15 @@ def service(req: ApiRequest, s: Service) -> dict:
     return v
 
 
+CPU_INFO = {
+    "arch": "x86_64",
+    "model": "Nehalem",
+    "vendor": "Intel",
+    "features": ["pge", "clflush"],
+    "topology": {"cores": 1, "threads": 1, "sockets": 4},
+}
+
+
 def hypervisor(req: ApiRequest, node: ComputeNode, detail: bool, servers: bool = False) -> dict:
     store = req.cloud.store
     s = store.services[node.service_id]
@@ -328,7 +339,8 @@ def hypervisor(req: ApiRequest, node: ComputeNode, detail: bool, servers: bool =
                     "current_workload": 0,
                     "running_vms": len(store.by_host.get(node.host, {})),
                     "disk_available_least": inv["DISK_GB"].total - use.get("DISK_GB", 0),
-                    "cpu_info": '{"arch": "x86_64", "model": "Nehalem", "vendor": "Intel"}',
+                    # a JSON string until 2.28, an object from 2.28 on
+                    "cpu_info": CPU_INFO if req.mv("2.28") else json.dumps(CPU_INFO),
                 }
             )
         else:
