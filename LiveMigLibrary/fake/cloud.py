@@ -12,7 +12,7 @@ from .bugs import Bugs
 from .clock import Clock, ClockMode
 from .compute_api import ComputeAPI
 from .computes import ComputeHosts
-from .conductor import Conductor
+from .conductor import CONDUCTOR_HOST, Conductor
 from .config import Durations
 from .faults import Faults
 from .identity import Identity
@@ -117,7 +117,7 @@ class Cloud:
                 id=self.store.next_id("service"),
                 uuid=new_uuid(),
                 binary=binary,
-                host="controller",
+                host=CONDUCTOR_HOST,
                 zone="internal",
                 last_seen=now,
                 updated_at=now,

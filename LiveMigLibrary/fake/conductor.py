@@ -31,6 +31,8 @@ from .objects import ERROR, Instance, Migration
 from .scheduler import Scheduler
 from .store import Store, new_uuid
 
+CONDUCTOR_HOST = "controller"  # where nova-conductor runs; its events name it
+
 
 class RemoteError(FakeCloudError):
     """An RPC call to a compute failed (oslo.messaging's RemoteError / MessagingTimeout)."""
@@ -87,14 +89,16 @@ class Conductor:
                 inst.fault = {"code": 500, "message": str(exc), "created": now}
                 inst.updated_at = now
                 action = self.actions.latest(inst.uuid, "create")
-                self.actions.event(action, "conductor_schedule_and_build_instances", None, exc)
+                self.actions.event(
+                    action, "conductor_schedule_and_build_instances", CONDUCTOR_HOST, exc
+                )
             return
         for inst, node in zip(live, nodes, strict=True):
             inst.pending = None
             self.store.set_host(inst, node.host)
             inst.availability_zone = node.zone
             action = self.actions.latest(inst.uuid, "create")
-            self.actions.event(action, "conductor_schedule_and_build_instances", None)
+            self.actions.event(action, "conductor_schedule_and_build_instances", CONDUCTOR_HOST)
             self.computes.build_and_run_instance(inst, node, action)
 
     # -- live migration -----------------------------------------------------
@@ -116,7 +120,7 @@ class Conductor:
             self.actions.event(
                 action,
                 "conductor_live_migrate_instance",
-                None,
+                CONDUCTOR_HOST,
                 InstanceNotFound(instance_id=inst.uuid),
             )
             return
@@ -143,7 +147,9 @@ class Conductor:
         # below 2.34 the API calls conductor's migrate_server (an RPC call), from
         # 2.34 on it casts live_migrate_instance: each records its own event
         ev = self.actions.event_start(
-            action, "conductor_migrate_server" if sync else "conductor_live_migrate_instance"
+            action,
+            "conductor_migrate_server" if sync else "conductor_live_migrate_instance",
+            CONDUCTOR_HOST,
         )
         held = False
         try:

@@ -41,7 +41,11 @@ class Durations:
 
 # nova.conf options the fake follows
 SERVICE_DOWN_TIME = 60.0  # [DEFAULT] service_down_time
-DEFAULT_QUOTAS = {  # [quota] defaults
+DEFAULT_QUOTAS = {  # [quota] defaults (network ones: what the proxy APIs showed before 2.36)
+    "fixed_ips": -1,
+    "floating_ips": 10,
+    "security_groups": 10,
+    "security_group_rules": 20,
     "instances": 10,
     "cores": 20,
     "ram": 51200,

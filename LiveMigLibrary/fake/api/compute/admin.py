@@ -283,8 +283,14 @@ QUOTA_KEYS_LEGACY = QUOTA_KEYS_2_57 + (
 )
 
 
+# network quotas were proxied to neutron and dropped from the API in 2.36
+QUOTA_KEYS_NETWORK = ("fixed_ips", "floating_ips", "security_groups", "security_group_rules")
+
+
 def _quota_keys(req: ApiRequest):
-    return QUOTA_KEYS_2_57 if req.mv("2.57") else QUOTA_KEYS_LEGACY
+    if req.mv("2.57"):
+        return QUOTA_KEYS_2_57
+    return QUOTA_KEYS_LEGACY + (() if req.mv("2.36") else QUOTA_KEYS_NETWORK)
 
 
 def _quota_target(req: ApiRequest, project_id: str) -> None:
@@ -378,6 +384,18 @@ def limits(req: ApiRequest) -> Reply:
         "totalRAMUsed": used["ram"],
         "totalServerGroupsUsed": 0,
     }
+    if not req.mv("2.36"):
+        absolute.update(
+            {
+                "maxTotalFloatingIps": lim["floating_ips"],
+                "maxSecurityGroups": lim["security_groups"],
+                "maxSecurityGroupRules": lim["security_group_rules"],
+                "totalFloatingIpsUsed": 0,
+                "totalSecurityGroupsUsed": 0,
+            }
+        )
+    if not req.mv("2.39"):
+        absolute["maxImageMeta"] = lim["metadata_items"]
     if not req.mv("2.57"):
         absolute.update(
             {

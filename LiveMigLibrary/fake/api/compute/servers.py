@@ -307,7 +307,8 @@ def detail(req: ApiRequest) -> Reply:
 
 def show(req: ApiRequest, server_id: str) -> Reply:
     with req.cloud.lock:
-        return Reply(200, {"server": views.server(req, _api(req).get(req.ctx, server_id))})
+        inst = _api(req).get(req.ctx, server_id)
+        return Reply(200, {"server": views.server(req, inst, single=True)})
 
 
 def update(req: ApiRequest, server_id: str) -> Reply:
@@ -324,7 +325,7 @@ def update(req: ApiRequest, server_id: str) -> Reply:
         if "description" in body and req.mv("2.19"):
             inst.description = body["description"]
         inst.updated_at = req.cloud.clock.now()
-        return Reply(200, {"server": views.server(req, inst)})
+        return Reply(200, {"server": views.server_after_update(req, inst)})
 
 
 def delete(req: ApiRequest, server_id: str) -> Reply:

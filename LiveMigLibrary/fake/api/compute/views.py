@@ -131,7 +131,30 @@ def server_brief(req: ApiRequest, inst: Instance) -> dict:
     return {"id": inst.uuid, "name": inst.name, "links": links(req, "servers", inst.uuid)}
 
 
-def server(req: ApiRequest, inst: Instance) -> dict:
+# Fields PUT /servers/{id} leaves out before 2.75 (``show(..., show_extended_attr=False, ...)``)
+_UPDATE_OMITS = (
+    "OS-EXT-AZ:",
+    "OS-EXT-SRV-ATTR:",
+    "OS-EXT-STS:",
+    "OS-SRV-USG:",
+    "config_drive",
+    "key_name",
+    "os-extended-volumes:",
+    "security_groups",
+    "host_status",
+)
+
+
+def server_after_update(req: ApiRequest, inst: Instance) -> dict:
+    """PUT /servers/{id}: a reduced view until 2.75, the full one from 2.75."""
+    v = server(req, inst, single=True)
+    if req.mv("2.75"):
+        return v
+    return {k: val for k, val in v.items() if not k.startswith(_UPDATE_OMITS)}
+
+
+def server(req: ApiRequest, inst: Instance, single: bool = False) -> dict:
+    """The detailed view; ``single`` for show/update (fields a list never carries)."""
     admin = req.ctx.is_admin
     v = {
         "id": inst.uuid,
@@ -194,7 +217,8 @@ def server(req: ApiRequest, inst: Instance) -> dict:
     if req.mv("2.63"):
         v["trusted_image_certificates"] = None
     if req.mv("2.71"):
-        v["server_groups"] = []
+        if single:  # 2.71: only GET/PUT /servers/{id} and rebuild
+            v["server_groups"] = []
     if req.mv("2.73"):
         v["locked_reason"] = inst.locked_reason
     if req.mv("2.96"):
