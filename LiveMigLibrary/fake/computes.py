@@ -29,6 +29,9 @@ from .objects import (
 from .placement import Inventory
 from .store import Store, new_uuid
 
+# libvirt's keepalive: a peer silent for interval * count seconds is dead (5 s * 5)
+KEEPALIVE_TIMEOUT = 25.0
+
 
 class ComputeHosts:
     def __init__(self, store: Store, durations: Durations, actions: InstanceActions, faults, bugs):
@@ -129,12 +132,33 @@ class ComputeHosts:
         was_alive = service.alive
         if was_alive and not alive:
             service.last_seen = self.clock.now()
+            self._destination_lost(host)
         service.alive = alive
         if alive:
             service.last_seen = self.clock.now()
             if not was_alive:
                 self._init_host(host)
             self._start_queued(self.store.nodes[host])
+
+    def _destination_lost(self, host: str) -> None:
+        """The hypervisor's migration jobs towards a dead host fail once its keepalive
+        gives up (libvirt's job monitor -> ``_rollback_live_migration``, ``failed``)."""
+        for mig in list(self.store.migrations.values()):
+            if mig.dest_compute != host or mig.status != "running":
+                continue
+            if mig.event is not None:
+                mig.event.cancel()
+            action, ev = self._live_migration_event(mig)
+            mig.event = self.clock.schedule(
+                KEEPALIVE_TIMEOUT,
+                self._driver_failed,
+                mig,
+                action,
+                ev,
+                f"Live Migration failure: operation failed: lost connection to destination "
+                f"host {host}",
+                name="destination_lost",
+            )
 
     def _alive(self, host: str | None) -> bool:
         service = self.store.compute_service(host) if host else None
@@ -399,14 +423,7 @@ class ComputeHosts:
         mig.force_complete = True
         if mig.event is not None:
             mig.event.cancel()
-        lm_action = self.actions.latest(mig.instance_uuid, "live-migration")
-        lm_ev = (
-            next(
-                (e for e in reversed(lm_action.events) if e.event == "compute_live_migration"), None
-            )
-            if lm_action
-            else None
-        )
+        lm_action, lm_ev = self._live_migration_event(mig)
         mig.event = self.clock.schedule(
             self.durations.force_complete,
             self._post_live_migration,
@@ -417,6 +434,14 @@ class ComputeHosts:
         )
 
     # -- helpers -------------------------------------------------------------
+
+    def _live_migration_event(self, mig: Migration):
+        """The ``live-migration`` action and its open ``compute_live_migration`` event."""
+        action = self.actions.latest(mig.instance_uuid, "live-migration")
+        if action is None:
+            return None, None
+        ev = next((e for e in reversed(action.events) if e.event == "compute_live_migration"), None)
+        return action, ev
 
     def _instance(self, mig: Migration) -> Instance:
         return self.store.instances[mig.instance_uuid]

@@ -144,17 +144,18 @@ class Faults:
                 rule.skip -= 1
                 continue
             rule.fired += 1
-            self.fired.append(
-                {
-                    "rule": rule.id,
-                    "point": point,
-                    "kind": rule.kind,
-                    "server": name,
-                    "host": host,
-                    "path": path,
-                    "at": self.clock.now() if self.clock else None,
-                }
-            )
+            entry = {
+                "rule": rule.id,
+                "point": point,
+                "kind": rule.kind,
+                "server": name,
+                "host": host,
+                "path": path,
+                "method": method,
+                "status": rule.status if point == "api" else None,
+                "at": self.clock.now() if self.clock else None,
+            }
+            self.fired.append(entry)
             if rule.count is not None and rule.fired >= rule.count:
                 del self.rules[rule.id]
             return rule

@@ -1,0 +1,199 @@
+"""Compute processes dying and coming back, and fault rules, as Nova would live through them."""
+
+from __future__ import annotations
+
+import pytest
+
+from LiveMigLibrary.fake import IMAGE_ID, FakeCloud
+
+MV = "2.80"
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    c = FakeCloud(computes=2).start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def conn(cloud):
+    cloud.control.reset()
+    c = cloud.connect()
+    yield c
+    c.close()
+
+
+def boot(conn, ctl):
+    resp = conn.compute.post(
+        "/servers",
+        json={"server": {"name": "vm", "flavorRef": "1", "imageRef": IMAGE_ID, "networks": "none"}},
+        microversion=MV,
+    )
+    assert resp.status_code == 202, resp.text
+    ctl.settle()
+    return conn.compute.get(f"/servers/{resp.json()['server']['id']}", microversion=MV).json()[
+        "server"
+    ]
+
+
+def migrate(conn, server, host):
+    resp = conn.compute.post(
+        f"/servers/{server['id']}/action",
+        json={"os-migrateLive": {"host": host, "block_migration": "auto"}},
+        microversion=MV,
+    )
+    assert resp.status_code == 202, resp.text
+
+
+def migration(conn, server):
+    return conn.compute.get(f"/os-migrations?instance_uuid={server['id']}", microversion=MV).json()[
+        "migrations"
+    ][0]
+
+
+def show(conn, server):
+    return conn.compute.get(f"/servers/{server['id']}", microversion=MV).json()["server"]
+
+
+def usage(ctl, host):
+    return next(h["usage"]["MEMORY_MB"] for h in ctl.hosts() if h["name"] == host)
+
+
+def service_state(conn, host):
+    services = conn.compute.get("/os-services?binary=nova-compute", microversion=MV).json()[
+        "services"
+    ]
+    return next(s["state"] for s in services if s["host"] == host)
+
+
+def other(host):
+    return "compute2" if host == "compute1" else "compute1"
+
+
+def test_a_dead_compute_is_reported_down_only_after_service_down_time(cloud, conn):
+    ctl = cloud.control
+    ctl.set_host_alive("compute1", False)
+    ctl.advance(59)
+    assert service_state(conn, "compute1") == "up"
+    ctl.advance(2)
+    assert service_state(conn, "compute1") == "down"
+    ctl.set_host_alive("compute1", True)
+    assert service_state(conn, "compute1") == "up"
+
+
+def test_source_dying_mid_migration_is_errored_out_on_restart(cloud, conn):
+    ctl = cloud.control
+    ctl.set_durations(running=600)
+    server = boot(conn, ctl)
+    source = server["OS-EXT-SRV-ATTR:host"]
+    migrate(conn, server, other(source))
+    ctl.advance(3)
+    assert migration(conn, server)["status"] == "running"
+    ctl.set_host_alive(source, False)
+    ctl.advance(1000)  # nobody notices: the record stays running, the server MIGRATING
+    assert migration(conn, server)["status"] == "running"
+    assert show(conn, server)["status"] == "MIGRATING"
+    ctl.set_host_alive(source, True)  # init_host cleans up
+    assert migration(conn, server)["status"] == "error"
+    after = show(conn, server)
+    assert (after["status"], after["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", source)
+    assert (usage(ctl, source), usage(ctl, other(source))) == (512, 0)
+
+
+def test_destination_dying_fails_the_running_migration_after_keepalive(cloud, conn):
+    ctl = cloud.control
+    ctl.set_durations(running=600)
+    server = boot(conn, ctl)
+    source = server["OS-EXT-SRV-ATTR:host"]
+    migrate(conn, server, other(source))
+    ctl.advance(3)
+    ctl.set_host_alive(other(source), False)
+    ctl.advance(20)
+    assert migration(conn, server)["status"] == "running"
+    ctl.advance(10)
+    assert migration(conn, server)["status"] == "failed"
+    after = show(conn, server)
+    assert (after["status"], after["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", source)
+    assert (usage(ctl, source), usage(ctl, other(source))) == (512, 0)
+
+
+def test_destination_dying_also_fails_a_hanging_migration(cloud, conn):
+    ctl = cloud.control
+    ctl.add_fault("live_migration", "hang")
+    server = boot(conn, ctl)
+    source = server["OS-EXT-SRV-ATTR:host"]
+    migrate(conn, server, other(source))
+    ctl.advance(1000)
+    assert migration(conn, server)["status"] == "running"
+    ctl.set_host_alive(other(source), False)
+    ctl.advance(30)
+    assert migration(conn, server)["status"] == "failed"
+
+
+def test_a_build_on_a_dead_compute_errors_out_when_it_restarts(cloud, conn):
+    ctl = cloud.control
+    ctl.set_host_alive("compute1", False)
+    ctl.set_host_alive("compute2", False)
+    resp = conn.compute.post(
+        "/servers",
+        json={"server": {"name": "vm", "flavorRef": "1", "imageRef": IMAGE_ID, "networks": "none"}},
+        microversion=MV,
+    )
+    ctl.advance(30)  # still "up" for the scheduler, but nobody spawns
+    sid = resp.json()["server"]["id"]
+    server = conn.compute.get(f"/servers/{sid}", microversion=MV).json()["server"]
+    assert server["status"] == "BUILD"
+    ctl.set_host_alive(server["OS-EXT-SRV-ATTR:host"], True)
+    server = conn.compute.get(f"/servers/{sid}", microversion=MV).json()["server"]
+    assert server["status"] == "ERROR"
+    assert "interrupted" in server["fault"]["message"]
+
+
+def test_nth_build_of_a_multi_create_fails_and_frees_its_allocation(cloud, conn):
+    ctl = cloud.control
+    ctl.add_fault("build", "error", skip=1, count=1)
+    resp = conn.compute.post(
+        "/servers",
+        json={
+            "server": {
+                "name": "mc",
+                "flavorRef": "1",
+                "imageRef": IMAGE_ID,
+                "networks": "none",
+                "min_count": 3,
+                "max_count": 3,
+                "return_reservation_id": True,
+            }
+        },
+        microversion=MV,
+    )
+    ctl.settle()
+    servers = conn.compute.get(
+        f"/servers/detail?reservation_id={resp.json()['reservation_id']}", microversion=MV
+    ).json()["servers"]
+    by_name = {s["name"]: s for s in servers}
+    assert [by_name[f"mc-{i}"]["status"] for i in (1, 2, 3)] == ["ACTIVE", "ERROR", "ACTIVE"]
+    assert by_name["mc-2"]["OS-EXT-SRV-ATTR:host"] is None
+    assert (
+        conn.placement.get(f"/allocations/{by_name['mc-2']['id']}", microversion="1.28").json()[
+            "allocations"
+        ]
+        == {}
+    )
+    (fired,) = ctl.fired_faults()
+    assert (fired["point"], fired["server"]) == ("build", "mc-2")
+
+
+def test_an_api_fault_answers_the_nth_matching_request_only(cloud, conn):
+    ctl = cloud.control
+    ctl.add_fault(
+        "api", "status", status=503, path="/compute/v2.1/flavors*", method="GET", skip=1, count=1
+    )
+    assert conn.compute.get("/flavors", microversion=MV).status_code == 200
+    failed = conn.compute.get("/flavors", microversion=MV, raise_exc=False)
+    assert failed.status_code == 503
+    assert failed.json() == {"serviceUnavailable": {"code": 503, "message": "Service Unavailable"}}
+    assert conn.compute.get("/flavors", microversion=MV).status_code == 200
+    (fired,) = ctl.fired_faults()
+    assert (fired["method"], fired["status"]) == ("GET", 503)
