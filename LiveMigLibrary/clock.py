@@ -52,37 +52,32 @@ class FakeCloudClock:
 class FiredFaultLog:
     """Logs, at INFO, each fault rule firing the fake has recorded since the last report.
 
-    The fired record names the rule, point, kind, server, host or request path and the
-    virtual time; the rules the library injected are remembered so a firing of an `api`
-    rule can also say which status it answered.
+    The fired record names the rule, point, kind, server, host or request (method, path
+    and the status answered) and the virtual time.
     """
 
     def __init__(self, control):
         self._control = control
         self._seen = 0
-        self._rules: dict[int, dict] = {}
-
-    def remember(self, rule: dict) -> None:
-        self._rules[int(rule["id"])] = dict(rule)
 
     def report(self) -> None:
         fired = self._control.fired_faults()
         if len(fired) < self._seen:  # the fake's record was cleared (reset, clear_faults)
             self._seen = 0
         for entry in fired[self._seen :]:
-            logger.info(describe_fired_fault(entry, self._rules.get(entry.get("rule"))))
+            logger.info(describe_fired_fault(entry))
         self._seen = len(fired)
 
 
-def describe_fired_fault(entry: dict, rule: dict | None = None) -> str:
+def describe_fired_fault(entry: dict) -> str:
     """E.g. `Fault 3 fired: live_migration/hang for server web-1 on host compute1 at t=12.0s`."""
     text = f"Fault {entry.get('rule')} fired: {entry.get('point')}/{entry.get('kind')}"
-    if entry.get("point") == "api" and rule and rule.get("status"):
-        text += f" {rule['status']}"
+    if entry.get("status"):
+        text += f" {entry['status']}"
     if entry.get("server"):
         text += f" for server {entry['server']}"
     if entry.get("path"):
-        method = (rule or {}).get("method")
+        method = entry.get("method")
         text += f" for {method.upper() + ' ' if method else ''}{entry['path']}"
     if entry.get("host"):
         text += f" on host {entry['host']}"

@@ -256,8 +256,6 @@ class FakeCloudKeywords(KeywordGroup):
         except ValueError as error:
             raise InvalidArgument("point/kind", f"{point}/{kind}", str(error)) from None
         self._ctx.tracker.fake_faults.append(rule["id"])
-        if self._ctx.fired_faults is not None:
-            self._ctx.fired_faults.remember(rule)
         logger.info(f"Injected fault rule {rule['id']}: {_describe_rule(rule)}.")
         return rule["id"]
 

@@ -27,9 +27,15 @@ def test_a_fired_fault_reads_as_a_sentence():
     assert describe_fired_fault(entry) == (
         "Fault 3 fired: live_migration/hang for server web-1 on host compute1 at t=12.0s"
     )
-    api = {"rule": 4, "point": "api", "kind": "status", "path": "/compute/v2.1/servers/x"}
-    rule = {"id": 4, "status": 503, "method": "GET"}
-    assert describe_fired_fault(api, rule) == (
+    api = {
+        "rule": 4,
+        "point": "api",
+        "kind": "status",
+        "path": "/compute/v2.1/servers/x",
+        "method": "GET",
+        "status": 503,
+    }
+    assert describe_fired_fault(api) == (
         "Fault 4 fired: api/status 503 for GET /compute/v2.1/servers/x"
     )
 
