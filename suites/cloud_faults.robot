@@ -113,6 +113,21 @@ Destination Compute Dying Fails The Migration
     Start Compute Service Process    ${target}
     Compute Service Should Be    ${target}    state=up
 
+Source Compute Dying As The Copy Starts Is Cleaned Up On Restart
+    [Documentation]    A fault rule kills the source's nova-compute at the exact moment
+    ...    the copy starts. Nova does not notice a dead source (the record stays `running`);
+    ...    only its restart errors the migration out and rolls it back.
+    ${server}    ${source} =    Create One Active Server    source-dies-at-copy
+    ${target} =    Get Other Compute Host    ${server}
+    ${rule} =    Inject Fake Cloud Fault    live_migration    source_down    server=${server.name}
+    Start Live Migration    ${server}    ${target}    until=running
+    Fake Cloud Fault Should Have Fired    ${rule}
+    Advance Fake Cloud Clock    61s
+    Migration Of Server Should Still Be Running    ${server}
+    Start Compute Service Process    ${source}
+    Wait Until Migration Of Server Is    ${server}    error
+    Migration Should Have Rolled Back    ${server}    ${source}
+
 Second Server Of A Multi-Create Failing To Build Fails The Wait Fast
     [Documentation]    When one server of a multi-create fails to build, the wait for all
     ...    of them must stop at once, naming that server and its fault, not run into its

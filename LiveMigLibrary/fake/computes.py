@@ -207,6 +207,8 @@ class ComputeHosts:
         rule = self.faults.match("build", instance=inst, host=node.host)
         if rule is not None and rule.kind == "slow":
             delay += rule.seconds
+        if rule is not None and rule.kind == "host_down":
+            self.set_alive(node.host, False)
         inst.pending = self.clock.schedule(
             delay, self._spawned, inst, node, action, ev, rule, name="build"
         )
@@ -297,6 +299,13 @@ class ComputeHosts:
         mig.memory_processed = 0
         rule = self.faults.match("live_migration", migration=mig, host=mig.source_compute)
         delay = self.durations.running
+        if rule is not None and rule.kind in ("source_down", "destination_down"):
+            mig.event = self.clock.schedule(
+                delay, self._post_live_migration, mig, action, ev, name="post_live_migration"
+            )
+            host = mig.source_compute if rule.kind == "source_down" else mig.dest_compute
+            self.set_alive(host, False)  # the compute process dies as the copy starts
+            return
         if rule is not None and rule.kind == "hang":
             mig.event = None  # waits for abort or force-complete, like FakeLiveMigrateDriver
             return

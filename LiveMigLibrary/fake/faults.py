@@ -5,16 +5,15 @@ it matches (server name glob, host, how many times). Services ask
 ``faults.match(point, ...)`` at each point; a matching rule fires, is counted
 and logged, and is dropped once its count is used up.
 
-Points and kinds:
+Points and kinds (see docs/fake-cloud.md for what each does to the model):
 
-| point | kinds | where |
-|---|---|---|
-| ``build`` | ``error``, ``slow`` | compute spawning a server |
-| ``conductor`` | ``no_valid_host``, ``unreachable`` (destination check times out), |
-|               | ``source_check_error`` (check_can_live_migrate_source fails) | pre-checks |
-| ``pre_live_migration`` | ``error`` | destination preparing |
-| ``live_migration`` | ``error``, ``hang``, ``slow`` | the running phase |
-| ``api`` | ``status`` | any OpenStack HTTP request (``path`` glob, ``method``) |
+- ``build``: ``error``, ``slow``, ``host_down`` (the compute dies as it spawns)
+- ``conductor``: ``no_valid_host``, ``unreachable`` (the destination check times out),
+  ``source_check_error`` (check_can_live_migrate_source fails)
+- ``pre_live_migration``: ``error``
+- ``live_migration``: ``error``, ``hang``, ``slow``, ``source_down``,
+  ``destination_down`` (that compute dies as the copy starts)
+- ``api``: ``status`` (any OpenStack HTTP request; ``path`` glob, ``method``)
 """
 
 from __future__ import annotations
@@ -26,10 +25,10 @@ from dataclasses import dataclass, field
 from .exception import MigrationPreCheckError, NoValidHost
 
 POINTS = {
-    "build": ("error", "slow"),
+    "build": ("error", "slow", "host_down"),
     "conductor": ("no_valid_host", "unreachable", "source_check_error"),
     "pre_live_migration": ("error",),
-    "live_migration": ("error", "hang", "slow"),
+    "live_migration": ("error", "hang", "slow", "source_down", "destination_down"),
     "api": ("status",),
 }
 

@@ -207,6 +207,12 @@ class ConnectionKeywords(KeywordGroup):
             # (e.g. an `api` rule), and a stopped compute would never carry them out.
             control = ctx.fake.control
             known_faults = {rule["id"] for rule in control.faults()}
+            if tracker.fake_faults:
+                # a fault this run injected may have killed a compute (`host_down`,
+                # `source_down`, `destination_down`): the embedded fake is this run's own
+                for host in control.hosts():
+                    if not host["alive"] and host["name"] not in tracker.stopped_computes:
+                        tracker.stopped_computes.append(host["name"])
             for rule_id in tracker.fake_faults:
                 if rule_id in known_faults:
                     control.remove_fault(rule_id)

@@ -197,3 +197,33 @@ def test_an_api_fault_answers_the_nth_matching_request_only(cloud, conn):
     assert conn.compute.get("/flavors", microversion=MV).status_code == 200
     (fired,) = ctl.fired_faults()
     assert (fired["method"], fired["status"]) == ("GET", 503)
+
+
+def test_destination_down_fault_kills_the_destination_as_the_copy_starts(cloud, conn):
+    ctl = cloud.control
+    server = boot(conn, ctl)
+    source = server["OS-EXT-SRV-ATTR:host"]
+    ctl.add_fault("live_migration", "destination_down", server="vm")
+    migrate(conn, server, other(source))
+    ctl.advance(2)  # prechecks, queue, preparing: now running, and the destination died
+    alive = {h["name"]: h["alive"] for h in ctl.hosts()}
+    assert alive == {source: True, other(source): False}
+    ctl.settle()
+    assert migration(conn, server)["status"] == "failed"
+    assert show(conn, server)["OS-EXT-SRV-ATTR:host"] == source
+
+
+def test_host_down_fault_kills_the_compute_that_spawns(cloud, conn):
+    ctl = cloud.control
+    ctl.add_fault("build", "host_down", count=1)
+    resp = conn.compute.post(
+        "/servers",
+        json={"server": {"name": "vm", "flavorRef": "1", "imageRef": IMAGE_ID, "networks": "none"}},
+        microversion=MV,
+    )
+    ctl.settle()
+    sid = resp.json()["server"]["id"]
+    server = conn.compute.get(f"/servers/{sid}", microversion=MV).json()["server"]
+    assert server["status"] == "BUILD"  # nobody finishes the spawn
+    dead = [h["name"] for h in ctl.hosts() if not h["alive"]]
+    assert dead == [server["OS-EXT-SRV-ATTR:host"]]
