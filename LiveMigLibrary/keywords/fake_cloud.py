@@ -162,12 +162,15 @@ class FakeCloudKeywords(KeywordGroup):
         """Makes the embedded fake cloud fail where a real cloud can fail.
 
         - `build`: `error` (the compute fails the spawn: server `ERROR` with a fault),
-          `slow` (the build takes `delay` longer).
+          `slow` (the build takes `delay` longer), `host_down` (the compute's process
+          dies as it starts spawning).
         - `conductor`: `no_valid_host`, `unreachable`, `source_check_error` (a
           live-migration pre-check fails: the migration is refused).
         - `pre_live_migration`: `error` (the destination fails preparing: `error`).
         - `live_migration`: `error` (the copy fails: `failed`), `hang` (runs until aborted
-          or force-completed), `slow` (the copy takes `delay` longer).
+          or force-completed), `slow` (the copy takes `delay` longer), `source_down` /
+          `destination_down` (that compute's process dies as the copy starts; computes
+          killed by faults are started again when the suite ends).
         - `api`: `status` (an OpenStack API request is answered with HTTP `status`).
 
         Every firing is logged at INFO when the library next hears from the fake, e.g.
