@@ -27,3 +27,28 @@ def test_keyword_doc_has_example_args_and_returns(name):
     if keyword.args.return_type is not None and str(keyword.args.return_type) != "None":
         assert keyword.args.return_doc, f"{name}: return value undocumented"
     assert name.replace("REST", "Rest").istitle()
+
+
+def _libdoc_data(html: str) -> dict:
+    import json
+
+    start = html.index("libdoc = ") + len("libdoc = ")
+    data, _ = json.JSONDecoder().raw_decode(html[start:])
+    return {kw["name"]: kw["doc"] for kw in data["keywords"]}
+
+
+def test_committed_libdoc_html_is_up_to_date(tmp_path):
+    """docs/LiveMigLibrary.html must be regenerated whenever a keyword or its doc changes."""
+    from pathlib import Path
+
+    from robot.libdoc import libdoc
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "LiveMigLibrary.html"
+    fresh = tmp_path / "LiveMigLibrary.html"
+    libdoc("LiveMigLibrary", str(fresh), name="LiveMigLibrary", quiet=True)
+    old, new = _libdoc_data(committed.read_text()), _libdoc_data(fresh.read_text())
+    stale = sorted(n for n in old.keys() | new.keys() if old.get(n) != new.get(n))
+    assert not stale, (
+        "docs/LiveMigLibrary.html is stale for: " + ", ".join(stale) + ". Regenerate it: "
+        "python -m robot.libdoc --name LiveMigLibrary LiveMigLibrary docs/LiveMigLibrary.html"
+    )
