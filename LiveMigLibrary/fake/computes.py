@@ -148,13 +148,10 @@ class ComputeHosts:
                 continue
             if mig.event is not None:
                 mig.event.cancel()
-            action, ev = self._live_migration_event(mig)
             mig.event = self.clock.schedule(
                 KEEPALIVE_TIMEOUT,
                 self._driver_failed,
                 mig,
-                action,
-                ev,
                 f"Live Migration failure: operation failed: lost connection to destination "
                 f"host {host}",
                 name="destination_lost",
@@ -239,11 +236,20 @@ class ComputeHosts:
 
     # -- live migration: the source compute -----------------------------------
 
-    def live_migration(self, mig: Migration, action) -> None:
-        """``ComputeManager.live_migration``: queue behind the host's migration slots."""
+    def _action(self, mig: Migration):
+        """The ``live-migration`` instance action the events of this move belong to."""
+        return self.actions.latest(mig.instance_uuid, "live-migration")
+
+    def live_migration(self, mig: Migration) -> None:
+        """``ComputeManager.live_migration``: queue behind the host's migration slots.
+
+        Its ``compute_live_migration`` event ends as soon as the job is queued, as in
+        Nova (the executor does the rest).
+        """
         if self._finished(mig):
             return
         self._set_status(mig, "queued")
+        self.actions.event(self._action(mig), "compute_live_migration", mig.source_compute)
         node = self.store.nodes[mig.source_compute]
         node.migration_queue.append(mig.id)
         self._start_queued(node)
@@ -263,80 +269,56 @@ class ComputeHosts:
 
     def _do_live_migration(self, mig: Migration) -> None:
         self._set_status(mig, "preparing")
-        action = self.actions.latest(mig.instance_uuid, "live-migration")
-        ev = self.actions.event_start(action, "compute_live_migration", mig.source_compute)
         mig.event = self.clock.schedule(
-            self.durations.preparing,
-            self._pre_live_migration_done,
-            mig,
-            action,
-            ev,
-            name="pre_live_migration",
+            self.durations.preparing, self._pre_live_migration_done, mig, name="pre_live_migration"
         )
 
-    def _pre_live_migration_done(self, mig: Migration, action, ev) -> None:
+    def _pre_live_migration_done(self, mig: Migration) -> None:
         if not self._alive(mig.source_compute):
             self._park(mig.source_compute, "migration", mig)
             return
+        action = self._action(mig)
         pre = self.actions.event_start(action, "compute_pre_live_migration", mig.dest_compute)
         error = None
-        dest_service = self.store.compute_service(mig.dest_compute)
-        if dest_service is None or not dest_service.alive:
+        if not self._alive(mig.dest_compute):
             error = MigrationError(
                 reason=f"Timed out waiting for a reply from {mig.dest_compute} (pre_live_migration)"
             )
         rule = self.faults.match("pre_live_migration", migration=mig, host=mig.dest_compute)
         if rule is not None:
             error = MigrationError(reason=rule.message or "pre_live_migration failed")
+        self.actions.event_finish(action, pre, error)
         if error is not None:
-            self.actions.event_finish(action, pre, error)
-            self.actions.event_finish(action, ev, error)
             self._rollback_live_migration(mig, "error")
             return
-        self.actions.event_finish(action, pre)
         self._set_status(mig, "running")
         mig.memory_total = mig.memory_remaining = self._instance(mig).flavor.ram * 1024 * 1024
         mig.memory_processed = 0
         rule = self.faults.match("live_migration", migration=mig, host=mig.source_compute)
-        delay = self.durations.running
-        if rule is not None and rule.kind in ("source_down", "destination_down"):
-            mig.event = self.clock.schedule(
-                delay, self._post_live_migration, mig, action, ev, name="post_live_migration"
-            )
-            host = mig.source_compute if rule.kind == "source_down" else mig.dest_compute
-            self.set_alive(host, False)  # the compute process dies as the copy starts
-            return
-        if rule is not None and rule.kind == "hang":
+        kind = rule.kind if rule is not None else None
+        if kind == "hang":
             mig.event = None  # waits for abort or force-complete, like FakeLiveMigrateDriver
             return
-        if rule is not None and rule.kind == "slow":
-            delay += rule.seconds
-        if rule is not None and rule.kind == "error":
+        delay = self.durations.running + (rule.seconds if kind == "slow" else 0.0)
+        if kind == "error":
             mig.event = self.clock.schedule(
-                delay / 2,
-                self._driver_failed,
-                mig,
-                action,
-                ev,
-                rule.message,
-                name="live_migration_failed",
+                delay / 2, self._driver_failed, mig, rule.message, name="live_migration_failed"
             )
             return
         mig.event = self.clock.schedule(
-            delay, self._post_live_migration, mig, action, ev, name="post_live_migration"
+            delay, self._post_live_migration, mig, name="post_live_migration"
         )
+        if kind in ("source_down", "destination_down"):
+            host = mig.source_compute if kind == "source_down" else mig.dest_compute
+            self.set_alive(host, False)  # the compute process dies as the copy starts
 
-    def _driver_failed(self, mig: Migration, action, ev, message: str | None) -> None:
-        self.actions.event_finish(
-            action,
-            ev,
-            MigrationError(
-                reason=message or "Live Migration failure: operation failed: job aborted"
-            ),
-        )
+    def _driver_failed(self, mig: Migration, message: str | None) -> None:
+        """The hypervisor's job failed: ``_rollback_live_migration`` with ``failed``."""
+        mig.event = None
+        mig.failure = message or "Live Migration failure: operation failed: job aborted"
         self._rollback_live_migration(mig, "failed")
 
-    def _post_live_migration(self, mig: Migration, action, ev) -> None:
+    def _post_live_migration(self, mig: Migration) -> None:
         """Migration done: the instance is on the destination, the source is released."""
         mig.event = None
         if not self._alive(mig.source_compute):
@@ -345,10 +327,11 @@ class ComputeHosts:
         if not self._alive(mig.dest_compute):
             # the hypervisor lost the destination mid-copy: the job fails on the source
             self._driver_failed(
-                mig, action, ev, f"Live Migration failure: unable to connect to {mig.dest_compute}"
+                mig, f"Live Migration failure: unable to connect to {mig.dest_compute}"
             )
             return
         inst = self._instance(mig)
+        action = self._action(mig)
         post = self.actions.event_start(
             action, "compute_post_live_migration_at_destination", mig.dest_compute
         )
@@ -367,7 +350,6 @@ class ComputeHosts:
         if not self.bugs.active("1712045"):
             self.store.placement.delete(mig.uuid)
         self.actions.event_finish(action, post)
-        self.actions.event_finish(action, ev)
         self._set_status(mig, "completed")
         self.release_slot(mig)
 
@@ -375,6 +357,13 @@ class ComputeHosts:
         """Back to the source: destination claim dropped, source allocation to the server."""
         mig.event = None
         inst = self.store.instances.get(mig.instance_uuid)
+        prepared = any(state == "preparing" for state, _ in mig.history)
+        if inst is not None and prepared and self._alive(mig.dest_compute):
+            self.actions.event(
+                self._action(mig),
+                "compute_rollback_live_migration_at_destination",
+                mig.dest_compute,
+            )
         placement = self.store.placement
         if inst is not None:
             held = placement.get(mig.uuid)
@@ -432,25 +421,11 @@ class ComputeHosts:
         mig.force_complete = True
         if mig.event is not None:
             mig.event.cancel()
-        lm_action, lm_ev = self._live_migration_event(mig)
         mig.event = self.clock.schedule(
-            self.durations.force_complete,
-            self._post_live_migration,
-            mig,
-            lm_action,
-            lm_ev,
-            name="force_complete",
+            self.durations.force_complete, self._post_live_migration, mig, name="force_complete"
         )
 
     # -- helpers -------------------------------------------------------------
-
-    def _live_migration_event(self, mig: Migration):
-        """The ``live-migration`` action and its open ``compute_live_migration`` event."""
-        action = self.actions.latest(mig.instance_uuid, "live-migration")
-        if action is None:
-            return None, None
-        ev = next((e for e in reversed(action.events) if e.event == "compute_live_migration"), None)
-        return action, ev
 
     def _instance(self, mig: Migration) -> Instance:
         return self.store.instances[mig.instance_uuid]

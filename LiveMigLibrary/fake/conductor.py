@@ -201,7 +201,6 @@ class Conductor:
             self.computes.durations.queue,
             self.computes.live_migration,
             mig,
-            action,
             name="live_migration_cast",
         )
 

@@ -136,7 +136,10 @@ class Control:
                 mig = store.migrations.get(int(migration_id))
             if mig is None:
                 raise ValueError(f"no migration with id or uuid {migration_id!r}")
-            return [{"at": t, "status": status} for status, t in mig.history]
+            history = [{"at": t, "status": status} for status, t in mig.history]
+            if mig.failure and history:
+                history[-1]["reason"] = mig.failure
+            return history
 
     # -- durations --------------------------------------------------------------
 

@@ -220,6 +220,7 @@ class Migration:
     force_complete: bool = False
     vm_state_before: str = ACTIVE
     deleted: bool = False  # soft-deleted with its instance: gone from the API
+    failure: str | None = None  # why the hypervisor failed it (only in the logs of Nova)
 
 
 @dataclass(slots=True)

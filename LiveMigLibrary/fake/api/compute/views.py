@@ -393,7 +393,7 @@ def instance_action(req: ApiRequest, a, with_events: bool) -> dict:
         v["updated_at"] = iso_us(req, a.updated_at)
     if with_events:
         events = []
-        for e in a.events:
+        for e in reversed(a.events):  # newest first: order_by(desc("created_at"), desc("id"))
             ev = {
                 "event": e.event,
                 "start_time": iso_us(req, e.start_time),
