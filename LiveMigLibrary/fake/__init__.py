@@ -7,7 +7,7 @@ conn = cloud.connect()
 ...
 cloud.stop()
 ```
-See ``INTERFACE.md`` beside this file and ``docs/fake-cloud.md``.
+How it models Nova, its control API, faults and emulated bugs: ``docs/fake-cloud.md``.
 """
 
 from __future__ import annotations
