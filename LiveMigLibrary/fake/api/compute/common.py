@@ -82,3 +82,30 @@ def parse_time(req: ApiRequest, name: str, text: str) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return req.cloud.clock.to_seconds(when)
+
+
+def paginate(req: ApiRequest, items: list, collection: str, marker_missing: str) -> dict:
+    """Nova's limit/marker paging over records sorted newest first.
+
+    Returns the response body: ``{collection: page}`` (records still to be rendered) and,
+    when more records follow, ``{collection}_links`` with the ``next`` href.
+    ``marker_missing`` words the 400 for an unknown marker (``{marker}`` is replaced).
+    """
+    if marker := req.args.get("marker"):
+        idx = next((i for i, item in enumerate(items) if item.uuid == marker), None)
+        if idx is None:
+            raise BadRequest(marker_missing.format(marker=marker))
+        items = items[idx + 1 :]
+    body: dict = {collection: items}
+    limit = req.args.get("limit")
+    if limit is None:
+        return body
+    if not limit.isdigit():
+        raise invalid("limit", limit, f"{limit!r} does not match '^[0-9]*$'")
+    body[collection] = items[: int(limit)]
+    if len(items) > int(limit) and body[collection]:
+        last = body[collection][-1].uuid
+        body[f"{collection}_links"] = [
+            {"rel": "next", "href": req.url(f"{req.request.path}?limit={limit}&marker={last}")}
+        ]
+    return body

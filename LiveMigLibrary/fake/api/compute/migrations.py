@@ -8,7 +8,7 @@ from ...exception import BadRequest, MigrationNotFoundForInstance, NotFound
 from ...objects import IN_PROGRESS_MIGRATION
 from ..wsgi import ApiRequest, Reply
 from . import views
-from .common import action_body, invalid, parse_time, require_admin
+from .common import action_body, invalid, paginate, parse_time, require_admin
 
 
 def rules(p: str, svc) -> list[Rule]:
@@ -75,30 +75,11 @@ def os_migrations(req: ApiRequest) -> Reply:
                 continue
             out.append(m)
         out.sort(key=lambda m: (m.created_at, m.id), reverse=True)
-        more = False
         if req.mv("2.59"):
-            if marker := args.get("marker"):
-                idx = next((i for i, m in enumerate(out) if m.uuid == marker), None)
-                if idx is None:
-                    raise BadRequest(f"Marker {marker} could not be found.")
-                out = out[idx + 1 :]
-            if (limit := args.get("limit")) is not None:
-                try:
-                    n = int(limit)
-                except ValueError:
-                    raise invalid("limit", limit, "not an integer") from None
-                more = len(out) > n
-                out = out[:n]
-        body = {"migrations": [views.migration(req, m) for m in out]}
-        if more and out:
-            body["migrations_links"] = [
-                {
-                    "rel": "next",
-                    "href": req.url(
-                        f"/compute/v2.1/os-migrations?limit={args['limit']}&marker={out[-1].uuid}"
-                    ),
-                }
-            ]
+            body = paginate(req, out, "migrations", "Marker {marker} could not be found.")
+        else:
+            body = {"migrations": out}
+        body["migrations"] = [views.migration(req, m) for m in body["migrations"]]
         return Reply(200, body)
 
 

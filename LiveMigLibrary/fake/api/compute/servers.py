@@ -15,6 +15,7 @@ from .common import (
     boolean,
     invalid,
     no_extra_properties,
+    paginate,
     parse_time,
     positive_int,
     require_admin,
@@ -251,7 +252,7 @@ def _filtered(req: ApiRequest) -> list:
             continue
         out.append(inst)
     out.sort(key=lambda i: (i.created_at, i.id), reverse=True)
-    return _paginate(req, out)
+    return out
 
 
 def _time_filter(req: ApiRequest, name: str, since_version: str) -> float | None:
@@ -261,39 +262,10 @@ def _time_filter(req: ApiRequest, name: str, since_version: str) -> float | None
     return parse_time(req, name, text)
 
 
-def _paginate(req: ApiRequest, items: list) -> list:
-    marker = req.args.get("marker")
-    if marker:
-        for i, inst in enumerate(items):
-            if inst.uuid == marker:
-                items = items[i + 1 :]
-                break
-        else:
-            raise BadRequest(f"marker [{marker}] not found")
-    limit = req.args.get("limit")
-    if limit is not None:
-        try:
-            n = int(limit)
-        except ValueError:
-            raise invalid("limit", limit, f"{limit!r} does not match '^[0-9]*$'") from None
-        req._more = len(items) > n
-        items = items[:n]
-    return items
-
-
 def _list(req: ApiRequest, view) -> Reply:
     with req.cloud.lock:
-        servers = _filtered(req)
-        body = {"servers": [view(req, i) for i in servers]}
-    if getattr(req, "_more", False) and servers:
-        body["servers_links"] = [
-            {
-                "rel": "next",
-                "href": req.url(
-                    f"{req.request.path}?limit={req.args['limit']}&marker={servers[-1].uuid}"
-                ),
-            }
-        ]
+        body = paginate(req, _filtered(req), "servers", "marker [{marker}] not found")
+        body["servers"] = [view(req, inst) for inst in body["servers"]]
     return Reply(200, body)
 
 
