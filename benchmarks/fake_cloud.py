@@ -5,6 +5,8 @@ Prints one ``name: value`` line per figure (targets in brackets are checked by
 eye or by CI dashboards, never by a timed assertion):
 
     get_server_rps            GET /servers/{id} through openstacksdk, per second
+    get_server_raw_http_rps   the same GET from a bare keep-alive HTTP client (the
+                              fake's own cost, without openstacksdk's)
     seed_scenario_s           2 servers in one multi-create on 2 hosts, live-migrate
                               one, wait for 'completed'          [< 0.3]
     multicreate_500_active_s  one request creating 500 servers on 100 hosts,
@@ -124,10 +126,27 @@ def get_server_rps(conn, server_id: str, seconds: float = 2.0) -> float:
     return n / (time.perf_counter() - start)
 
 
+def get_server_raw_rps(conn, server_id: str, seconds: float = 2.0) -> float:
+    """The same GET with a bare keep-alive HTTP client: what the fake itself can serve."""
+    import requests
+
+    url = conn.compute.get_endpoint().rstrip("/") + f"/servers/{server_id}"
+    session = requests.Session()
+    session.headers.update(
+        {"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.100"}
+    )
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        session.get(url).raise_for_status()
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
 def bench_get_server_rps() -> float:
     with fake_cloud(2) as (_, conn):
         rid = multi_create(conn, image_id(conn), 1, "rps")
         server = wait_all_active(conn, rid, 1)[0]
+        EXTRA["get_server_raw_http_rps"] = f"{get_server_raw_rps(conn, server.id):.0f}"
         return get_server_rps(conn, server.id)
 
 
