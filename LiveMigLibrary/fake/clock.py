@@ -54,7 +54,12 @@ class Clock:
     def __init__(
         self, lock: threading.RLock, mode: ClockMode | str = ClockMode.MANUAL, speed: float = 10.0
     ):
-        self.mode = ClockMode(mode)
+        try:
+            self.mode = ClockMode(mode)
+        except ValueError:
+            raise ValueError(
+                f"clock must be one of {', '.join(m.value for m in ClockMode)}, got {mode!r}"
+            ) from None
         if self.mode is ClockMode.REAL:
             speed = 1.0
         if speed <= 0:
