@@ -66,8 +66,8 @@ def parse_version(
     text = text.strip()
     if text == "latest":
         return hi
-    m = re.fullmatch(r"(\d+)\.(\d+)", text)
-    if not m or m.group(2).startswith("0") and m.group(2) != "0":
+    m = re.fullmatch(r"([1-9]\d*)\.([1-9]\d*|0)", text)  # nova's APIVersionRequest
+    if not m:
         raise BadRequest(
             f"API Version String {text} is of invalid format. Must be of format MajorNum.MinorNum."
         )
