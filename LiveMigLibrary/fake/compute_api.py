@@ -292,6 +292,15 @@ class ComputeAPI:
         action = self.actions.start(ctx, inst.uuid, name)
         self.computes.run_action(inst, task_state, vm_state, power_state, action, event)
 
+    def reset_state(self, ctx: RequestContext, inst: Instance, state: str) -> None:
+        """Nova's reset_state: vm_state forced, task_state cleared, nothing else."""
+        self.actions.start(ctx, inst.uuid, "resetState")
+        inst.update(
+            vm_state=ACTIVE if state == "active" else ERROR,
+            task_state=None,
+            updated_at=self.clock.now(),
+        )
+
     def lock(self, ctx: RequestContext, inst: Instance, reason: str | None) -> None:
         self.actions.start(ctx, inst.uuid, "lock")
         inst.locked, inst.locked_by, inst.locked_reason = (

@@ -200,6 +200,11 @@ def test_hypervisors(clients, version):
     listed = hypervisors.list_hypervisors()["hypervisors"]
     hypervisors.list_hypervisors(detail=True)
     hypervisors.show_hypervisor(listed[0]["id"])
+    stats = hypervisors.show_hypervisor_statistics()["hypervisor_statistics"]
+    assert (stats["count"], stats["vcpus"]) == (3, 48)
+    assert hypervisors.show_hypervisor_uptime(listed[0]["id"])["hypervisor"]["uptime"]
+    if not at_least(version, "2.53"):  # the search path is gone from 2.53
+        hypervisors.search_hypervisor("compute")
 
 
 @pytest.mark.parametrize("version", [None, "2.55", "2.61", "2.75"], ids=lambda v: v or "2.1")
@@ -224,3 +229,22 @@ def test_quotas_limits_and_zones(clients, version):
     clients["limits"].show_limits()
     clients["zones"].list_availability_zones()
     clients["zones"].list_availability_zones(detail=True)
+
+
+@pytest.mark.parametrize("version", [None, "2.80"], ids=lambda v: v or "2.1")
+def test_admin_actions_and_list_filters(cloud, clients, version):
+    servers = clients["servers"]
+    use(version)
+    sid = boot(cloud, servers, version)
+    servers.reset_state(sid, state="error")
+    assert servers.show_server(sid)["server"]["status"] == "ERROR"
+    servers.reset_state(sid, state="active")
+    servers.inject_network_info(sid)
+    # tenant_id without all_tenants is ignored (lp:1185290): the caller's own servers
+    own = servers.list_servers(detail=True, tenant_id="someone-else")["servers"]
+    assert [s["id"] for s in own] == [sid]
+    if at_least(version, "2.38"):
+        with pytest.raises(Exception, match="Invalid status value"):
+            servers.list_servers(detail=True, status="invalid_status")
+    else:
+        assert servers.list_servers(detail=True, status="invalid_status")["servers"] == []

@@ -27,7 +27,13 @@ def rules(p: str, svc) -> list[Rule]:
         Rule(p + "/os-services/<service_id>", endpoint=update_service, methods=["PUT"]),
         Rule(p + "/os-hypervisors", endpoint=hypervisors, methods=["GET"]),
         Rule(p + "/os-hypervisors/detail", endpoint=hypervisors_detail, methods=["GET"]),
+        Rule(p + "/os-hypervisors/statistics", endpoint=hypervisor_statistics, methods=["GET"]),
         Rule(p + "/os-hypervisors/<hypervisor_id>", endpoint=hypervisor, methods=["GET"]),
+        Rule(
+            p + "/os-hypervisors/<hypervisor_id>/uptime",
+            endpoint=hypervisor_uptime,
+            methods=["GET"],
+        ),
         Rule(p + "/os-hypervisors/<pattern>/search", endpoint=hypervisor_search, methods=["GET"]),
         Rule(p + "/os-hypervisors/<pattern>/servers", endpoint=hypervisor_servers, methods=["GET"]),
         Rule(p + "/os-availability-zone", endpoint=availability_zones, methods=["GET"]),
@@ -186,16 +192,64 @@ def hypervisors_detail(req: ApiRequest) -> Reply:
     return _hypervisor_list(req, True)
 
 
+def _gone_from_2_88(req: ApiRequest) -> None:
+    if req.mv("2.88"):
+        raise NotFound("The resource could not be found.")
+
+
+def hypervisor_statistics(req: ApiRequest) -> Reply:
+    """2.1-2.87: totals of the hypervisors' (pre-2.88) detail statistics."""
+    _gone_from_2_88(req)
+    require_admin(req, "os_compute_api:os-hypervisors:statistics")
+    keys = (
+        "vcpus",
+        "memory_mb",
+        "local_gb",
+        "vcpus_used",
+        "memory_mb_used",
+        "local_gb_used",
+        "free_ram_mb",
+        "free_disk_gb",
+        "current_workload",
+        "running_vms",
+        "disk_available_least",
+    )
+    with req.cloud.lock:
+        nodes = list(req.cloud.store.nodes.values())
+        stats = {"count": len(nodes), **dict.fromkeys(keys, 0)}
+        for node in nodes:
+            view = views.hypervisor(req, node, True)
+            for key in keys:
+                stats[key] += view[key]
+    return Reply(200, {"hypervisor_statistics": stats})
+
+
+def hypervisor_uptime(req: ApiRequest, hypervisor_id: str) -> Reply:
+    """2.1-2.87 (from 2.88 the detail view carries ``uptime``)."""
+    _gone_from_2_88(req)
+    require_admin(req, "os_compute_api:os-hypervisors:uptime")
+    with req.cloud.lock:
+        node = _find_hypervisor(req, hypervisor_id)
+        view = views.hypervisor(req, node, False)
+        view["uptime"] = views.hypervisor_uptime(req)
+    return Reply(200, {"hypervisor": view})
+
+
+def _find_hypervisor(req: ApiRequest, hypervisor_id: str):
+    store = req.cloud.store
+    if req.mv("2.53"):
+        node = store.node_by_uuid.get(hypervisor_id)
+    else:
+        node = store.node_by_id.get(int(hypervisor_id)) if hypervisor_id.isdigit() else None
+    if node is None:
+        raise NotFound(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
+    return node
+
+
 def hypervisor(req: ApiRequest, hypervisor_id: str) -> Reply:
     require_admin(req, "os_compute_api:os-hypervisors:show")
-    store = req.cloud.store
     with req.cloud.lock:
-        if req.mv("2.53"):
-            node = store.node_by_uuid.get(hypervisor_id)
-        else:
-            node = store.node_by_id.get(int(hypervisor_id)) if hypervisor_id.isdigit() else None
-        if node is None:
-            raise NotFound(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
+        node = _find_hypervisor(req, hypervisor_id)
         with_servers = req.mv("2.53") and boolean(
             "with_servers", req.args.get("with_servers", "false")
         )

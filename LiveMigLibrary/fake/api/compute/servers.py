@@ -194,11 +194,12 @@ def _filtered(req: ApiRequest) -> list:
         )
         if not req.ctx.is_admin:
             raise PolicyNotAuthorized(action="os_compute_api:" + rule)
-    project = args.get("project_id") or args.get("tenant_id")
-    if not all_tenants or (project and req.ctx.is_admin):
-        project = project if (project and req.ctx.is_admin) else req.ctx.project_id
+    if all_tenants:
+        project = args.get("project_id") or args.get("tenant_id")  # None: every project
     else:
-        project = None
+        # "As explained in lp:#1185290, if `all_tenants` is not passed we must ignore
+        # the `tenant_id` search option": the caller's project only.
+        project = req.ctx.project_id
     rid = args.get("reservation_id")
     if rid is not None:
         ids = store.by_reservation.get(rid, [])
@@ -215,7 +216,9 @@ def _filtered(req: ApiRequest) -> list:
         raise BadRequest(f"Invalid regular expression in name filter: {name}") from None
     status = args.get("status")
     if status is not None and status.upper() not in STATUSES:
-        raise BadRequest(f"Invalid status value: {status}")
+        if req.mv("2.38"):
+            raise BadRequest(f"Invalid status value: {status}")
+        return []  # before 2.38 an unknown status simply matches nothing
     host = args.get("host") if req.ctx.is_admin else None
     since = _time_filter(req, "changes-since", "2.1")
     before = _time_filter(req, "changes-before", "2.66")
@@ -385,6 +388,23 @@ def _migrate_live(req: ApiRequest, inst, name: str) -> Reply:
     return Reply(202)
 
 
+def _reset_state(req: ApiRequest, inst, name: str) -> Reply:
+    """os-resetState (admin): the operator's way out of a stuck state."""
+    body = action_body(req, name)
+    no_extra_properties(body, {"state"})
+    state = body.get("state")
+    if state not in ("active", "error"):
+        raise invalid("state", state, f"{state!r} is not one of ['active', 'error']")
+    require_admin(req, "os_compute_api:os-admin-actions:reset_state")
+    _api(req).reset_state(req.ctx, inst, state)
+    return Reply(202)
+
+
+def _inject_network_info(req: ApiRequest, inst, name: str) -> Reply:
+    require_admin(req, "os_compute_api:os-admin-actions:inject_network_info")
+    return Reply(202)
+
+
 ACTIONS = {
     "pause": _simple,
     "unpause": _simple,
@@ -395,6 +415,8 @@ ACTIONS = {
     "lock": _lock,
     "unlock": _unlock,
     "os-migrateLive": _migrate_live,
+    "os-resetState": _reset_state,
+    "injectNetworkInfo": _inject_network_info,
 }
 
 __all__ = ["rules", "Forbidden", "NotFound"]

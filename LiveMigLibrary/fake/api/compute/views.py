@@ -315,6 +315,16 @@ def service(req: ApiRequest, s: Service) -> dict:
     return v
 
 
+def hypervisor_uptime(req: ApiRequest) -> str:
+    """What ``uptime`` printed on the host; its clock is the cloud's (virtual) one."""
+    now = req.cloud.clock.utcnow()
+    up = int(req.cloud.clock.now())
+    return (
+        f" {now:%H:%M:%S} up {up // 86400} days, {up % 86400 // 3600:2d}:"
+        f"{up % 3600 // 60:02d},  1 user,  load average: 0.00, 0.00, 0.00"
+    )
+
+
 CPU_INFO = {
     "arch": "x86_64",
     "model": "Nehalem",
@@ -368,7 +378,7 @@ def hypervisor(req: ApiRequest, node: ComputeNode, detail: bool, servers: bool =
                 }
             )
         else:
-            v["uptime"] = None
+            v["uptime"] = hypervisor_uptime(req)
     if servers:
         hosted = store.by_host.get(node.host, {})
         if hosted:
