@@ -2,62 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
+from LiveMigLibrary.fake import IMAGE_ID
 
-from LiveMigLibrary.fake import IMAGE_ID, FakeCloud
-
-MV = "2.80"
-
-
-@pytest.fixture(scope="module")
-def cloud():
-    c = FakeCloud(computes=2).start()
-    yield c
-    c.stop()
-
-
-@pytest.fixture
-def conn(cloud):
-    cloud.control.reset()
-    c = cloud.connect()
-    yield c
-    c.close()
-
-
-def boot(conn, ctl):
-    resp = conn.compute.post(
-        "/servers",
-        json={"server": {"name": "vm", "flavorRef": "1", "imageRef": IMAGE_ID, "networks": "none"}},
-        microversion=MV,
-    )
-    assert resp.status_code == 202, resp.text
-    ctl.settle()
-    return conn.compute.get(f"/servers/{resp.json()['server']['id']}", microversion=MV).json()[
-        "server"
-    ]
-
-
-def migrate(conn, server, host):
-    resp = conn.compute.post(
-        f"/servers/{server['id']}/action",
-        json={"os-migrateLive": {"host": host, "block_migration": "auto"}},
-        microversion=MV,
-    )
-    assert resp.status_code == 202, resp.text
-
-
-def migration(conn, server):
-    return conn.compute.get(f"/os-migrations?instance_uuid={server['id']}", microversion=MV).json()[
-        "migrations"
-    ][0]
-
-
-def show(conn, server):
-    return conn.compute.get(f"/servers/{server['id']}", microversion=MV).json()["server"]
-
-
-def usage(ctl, host):
-    return next(h["usage"]["MEMORY_MB"] for h in ctl.hosts() if h["name"] == host)
+from .helpers import MV, boot, live_migrate, migrations, other, show, usage
 
 
 def service_state(conn, host):
@@ -65,10 +12,6 @@ def service_state(conn, host):
         "services"
     ]
     return next(s["state"] for s in services if s["host"] == host)
-
-
-def other(host):
-    return "compute2" if host == "compute1" else "compute1"
 
 
 def test_a_dead_compute_is_reported_down_only_after_service_down_time(cloud, conn):
@@ -85,17 +28,17 @@ def test_a_dead_compute_is_reported_down_only_after_service_down_time(cloud, con
 def test_source_dying_mid_migration_is_errored_out_on_restart(cloud, conn):
     ctl = cloud.control
     ctl.set_durations(running=600)
-    server = boot(conn, ctl)
+    (server,) = boot(conn, ctl)
     source = server["OS-EXT-SRV-ATTR:host"]
-    migrate(conn, server, other(source))
+    assert live_migrate(conn, server, other(source)).status_code == 202
     ctl.advance(3)
-    assert migration(conn, server)["status"] == "running"
+    assert migrations(conn, server)[0]["status"] == "running"
     ctl.set_host_alive(source, False)
     ctl.advance(1000)  # nobody notices: the record stays running, the server MIGRATING
-    assert migration(conn, server)["status"] == "running"
+    assert migrations(conn, server)[0]["status"] == "running"
     assert show(conn, server)["status"] == "MIGRATING"
     ctl.set_host_alive(source, True)  # init_host cleans up
-    assert migration(conn, server)["status"] == "error"
+    assert migrations(conn, server)[0]["status"] == "error"
     after = show(conn, server)
     assert (after["status"], after["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", source)
     assert (usage(ctl, source), usage(ctl, other(source))) == (512, 0)
@@ -104,15 +47,15 @@ def test_source_dying_mid_migration_is_errored_out_on_restart(cloud, conn):
 def test_destination_dying_fails_the_running_migration_after_keepalive(cloud, conn):
     ctl = cloud.control
     ctl.set_durations(running=600)
-    server = boot(conn, ctl)
+    (server,) = boot(conn, ctl)
     source = server["OS-EXT-SRV-ATTR:host"]
-    migrate(conn, server, other(source))
+    assert live_migrate(conn, server, other(source)).status_code == 202
     ctl.advance(3)
     ctl.set_host_alive(other(source), False)
     ctl.advance(20)
-    assert migration(conn, server)["status"] == "running"
+    assert migrations(conn, server)[0]["status"] == "running"
     ctl.advance(10)
-    assert migration(conn, server)["status"] == "failed"
+    assert migrations(conn, server)[0]["status"] == "failed"
     after = show(conn, server)
     assert (after["status"], after["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", source)
     assert (usage(ctl, source), usage(ctl, other(source))) == (512, 0)
@@ -121,14 +64,14 @@ def test_destination_dying_fails_the_running_migration_after_keepalive(cloud, co
 def test_destination_dying_also_fails_a_hanging_migration(cloud, conn):
     ctl = cloud.control
     ctl.add_fault("live_migration", "hang")
-    server = boot(conn, ctl)
+    (server,) = boot(conn, ctl)
     source = server["OS-EXT-SRV-ATTR:host"]
-    migrate(conn, server, other(source))
+    assert live_migrate(conn, server, other(source)).status_code == 202
     ctl.advance(1000)
-    assert migration(conn, server)["status"] == "running"
+    assert migrations(conn, server)[0]["status"] == "running"
     ctl.set_host_alive(other(source), False)
     ctl.advance(30)
-    assert migration(conn, server)["status"] == "failed"
+    assert migrations(conn, server)[0]["status"] == "failed"
 
 
 def test_a_build_on_a_dead_compute_errors_out_when_it_restarts(cloud, conn):
@@ -201,15 +144,15 @@ def test_an_api_fault_answers_the_nth_matching_request_only(cloud, conn):
 
 def test_destination_down_fault_kills_the_destination_as_the_copy_starts(cloud, conn):
     ctl = cloud.control
-    server = boot(conn, ctl)
+    (server,) = boot(conn, ctl)
     source = server["OS-EXT-SRV-ATTR:host"]
     ctl.add_fault("live_migration", "destination_down", server="vm")
-    migrate(conn, server, other(source))
+    assert live_migrate(conn, server, other(source)).status_code == 202
     ctl.advance(2)  # prechecks, queue, preparing: now running, and the destination died
     alive = {h["name"]: h["alive"] for h in ctl.hosts()}
     assert alive == {source: True, other(source): False}
     ctl.settle()
-    assert migration(conn, server)["status"] == "failed"
+    assert migrations(conn, server)[0]["status"] == "failed"
     assert show(conn, server)["OS-EXT-SRV-ATTR:host"] == source
 
 

@@ -9,76 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from LiveMigLibrary.fake import IMAGE_ID, FakeCloud
-
-MV = "2.80"
-
-
-@pytest.fixture(scope="module")
-def cloud():
-    c = FakeCloud(computes=2).start()
-    yield c
-    c.stop()
-
-
-@pytest.fixture
-def conn(cloud):
-    cloud.control.reset()
-    cloud.control.emulate_bugs([])
-    c = cloud.connect()
-    yield c
-    c.close()
-
-
-def boot(conn, ctl, count=1, name="vm"):
-    resp = conn.compute.post(
-        "/servers",
-        json={
-            "server": {
-                "name": name,
-                "flavorRef": "1",
-                "imageRef": IMAGE_ID,
-                "networks": "none",
-                "min_count": count,
-                "max_count": count,
-                "return_reservation_id": True,
-            }
-        },
-        microversion=MV,
-    )
-    assert resp.status_code == 202, resp.text
-    ctl.settle()
-    servers = conn.compute.get(
-        f"/servers/detail?reservation_id={resp.json()['reservation_id']}", microversion=MV
-    ).json()["servers"]
-    assert [s["status"] for s in servers] == ["ACTIVE"] * count
-    return sorted(servers, key=lambda s: s["name"])
-
-
-def live_migrate(conn, server, host=None, mv=MV):
-    return conn.compute.post(
-        f"/servers/{server['id']}/action",
-        json={"os-migrateLive": {"host": host, "block_migration": "auto"}},
-        microversion=mv,
-    )
-
-
-def show(conn, server):
-    return conn.compute.get(f"/servers/{server['id']}", microversion=MV).json()["server"]
-
-
-def migrations(conn, server):
-    return conn.compute.get(f"/os-migrations?instance_uuid={server['id']}", microversion=MV).json()[
-        "migrations"
-    ]
-
-
-def allocations(conn, consumer):
-    return conn.placement.get(f"/allocations/{consumer}", microversion="1.28").json()["allocations"]
-
-
-def other(host):
-    return "compute2" if host == "compute1" else "compute1"
+from .helpers import MV, allocations, boot, live_migrate, migrations, other, show
 
 
 @pytest.mark.parametrize("bug", [False, True])
