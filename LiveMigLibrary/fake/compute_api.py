@@ -29,7 +29,6 @@ from .exception import (
 from .instance_actions import InstanceActions
 from .objects import (
     ACTIVE,
-    BUILDING,
     DELETED,
     ERROR,
     PAUSED,
@@ -384,6 +383,3 @@ class ComputeAPI:
             )
         self.actions.start(ctx, inst.uuid, "live_migration_force_complete")
         self.computes.live_migration_force_complete(mig)
-
-
-__all__ = ["ComputeAPI", "SIMPLE_ACTIONS", "BUILDING"]

@@ -18,8 +18,6 @@ from .instance_actions import InstanceActions
 from .objects import (
     ACTIVE,
     ERROR,
-    PAUSED,
-    PAUSED_POWER,
     RUNNING,
     ComputeNode,
     Instance,
@@ -469,6 +467,3 @@ class ComputeHosts:
             done()
 
         inst.pending = self.clock.schedule(self.durations.action, due, name=event_name)
-
-
-__all__ = ["ComputeHosts", "PAUSED", "PAUSED_POWER"]

@@ -80,10 +80,6 @@ class ServiceNotFound(NotFound):
     msg_fmt = "Service %(service_id)s could not be found."
 
 
-class MigrationNotFound(NotFound):
-    msg_fmt = "Migration %(migration_id)s could not be found."
-
-
 class MigrationNotFoundForInstance(NotFound):
     msg_fmt = "Migration %(migration_id)s not found for instance %(instance_id)s"
 
@@ -98,10 +94,6 @@ class InstanceInvalidState(Conflict):
 
 class InstanceIsLocked(Conflict):
     msg_fmt = "Instance %(instance_uuid)s is locked"
-
-
-class InstanceNotReady(Conflict):
-    msg_fmt = "Instance %(instance_id)s is not ready"
 
 
 class TooManyInstances(Forbidden):

@@ -3,8 +3,6 @@ limits, flavors and instance actions."""
 
 from __future__ import annotations
 
-import fnmatch
-
 from werkzeug.routing import Rule
 
 from ...config import DEFAULT_QUOTAS
@@ -521,6 +519,3 @@ def instance_action(req: ApiRequest, server_id: str, request_id: str) -> Reply:
                 )
             },
         )
-
-
-__all__ = ["rules", "fnmatch"]

@@ -7,7 +7,7 @@ import secrets
 
 from werkzeug.routing import Rule
 
-from ...exception import BadRequest, Forbidden, NotFound, PolicyNotAuthorized
+from ...exception import BadRequest, PolicyNotAuthorized
 from ..wsgi import ApiRequest, Reply
 from . import views
 from .common import (
@@ -418,5 +418,3 @@ ACTIONS = {
     "os-resetState": _reset_state,
     "injectNetworkInfo": _inject_network_info,
 }
-
-__all__ = ["rules", "Forbidden", "NotFound"]
