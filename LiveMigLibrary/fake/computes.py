@@ -416,7 +416,6 @@ class ComputeHosts:
     def live_migration_force_complete(self, mig: Migration) -> None:
         action = self.actions.latest(mig.instance_uuid, "live_migration_force_complete")
         self.actions.event(action, "compute_live_migration_force_complete", mig.source_compute)
-        mig.force_complete = True
         if mig.event is not None:
             mig.event.cancel()
         mig.event = self.clock.schedule(

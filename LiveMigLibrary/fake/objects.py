@@ -120,7 +120,6 @@ class RequestSpec:
     availability_zone: str | None = None
     ignore_hosts: list | None = None
     requested_destination: str | None = None
-    scheduler_hints: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -217,7 +216,6 @@ class Migration:
     disk_remaining: int | None = None
     # runtime bits of the move (not in the API)
     event: object | None = None
-    force_complete: bool = False
     vm_state_before: str = ACTIVE
     deleted: bool = False  # soft-deleted with its instance: gone from the API
     failure: str | None = None  # why the hypervisor failed it (only in the logs of Nova)
