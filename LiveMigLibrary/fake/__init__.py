@@ -39,6 +39,7 @@ class FakeCloud:
         host_memory_mb: int = 32768,
         host_disk_gb: int = 500,
         host_prefix: str = "compute",
+        log_requests: bool = False,
     ):
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
@@ -55,13 +56,18 @@ class FakeCloud:
         )
         self.control = Control(self.backend)
         self._port = port
+        self._log_requests = log_requests  # an access log line per request on stderr
         self._http: HttpServer | None = None
 
     # -- lifecycle --------------------------------------------------------------
 
     def start(self) -> FakeCloud:
         if self._http is None:
-            self._http = HttpServer(build_app(self.backend, self.control), port=self._port)
+            self._http = HttpServer(
+                build_app(self.backend, self.control),
+                port=self._port,
+                log_requests=self._log_requests,
+            )
             self._http.start()
             self.backend.clock.start()
         return self

@@ -69,6 +69,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="BUG[,BUG]",
         help="behave like a Nova with these bugs: " + ", ".join(KNOWN_BUGS),
     )
+    p.add_argument(
+        "--log-requests", action="store_true", help="print an access log line per request"
+    )
     p.add_argument("--host-vcpus", type=int, default=16)
     p.add_argument("--host-memory-mb", type=int, default=32768)
     p.add_argument("--host-disk-gb", type=int, default=500)
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             host_vcpus=args.host_vcpus,
             host_memory_mb=args.host_memory_mb,
             host_disk_gb=args.host_disk_gb,
+            log_requests=args.log_requests,
         )
         cloud.start()
     except (ValueError, OSError) as exc:

@@ -39,9 +39,12 @@ def build_app(cloud, control) -> Application:
 
 
 class HttpServer:
-    def __init__(self, app: Application, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self, app: Application, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False
+    ):
+        handler = WSGIRequestHandler if log_requests else _QuietHandler
         self.server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=_QuietHandler
+            host, port, app, threaded=True, request_handler=handler
         )
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
