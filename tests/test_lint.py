@@ -30,6 +30,16 @@ def test_python_passes_ruff():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_python_is_ruff_formatted():
+    result = subprocess.run(
+        [_tool("ruff"), "format", "--check", "LiveMigLibrary", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_robot_files_pass_robocop():
     targets = [p for p in ("suites", "resources") if any((ROOT / p).glob("*.r*"))]
     if not targets:
