@@ -266,9 +266,10 @@ class ComputeAPI:
 
     @staticmethod
     def check_state(
-        inst: Instance, action: str, vm_states: tuple, task_states: tuple = (None,)
+        inst: Instance, action: str, vm_states: tuple | None, task_states: tuple = (None,)
     ) -> None:
-        if inst.vm_state not in vm_states:
+        """Nova's ``check_instance_state``: ``vm_states=None`` accepts any vm_state."""
+        if vm_states is not None and inst.vm_state not in vm_states:
             raise InstanceInvalidState(
                 action=action, instance_uuid=inst.uuid, attr="vm_state", state=inst.vm_state
             )
@@ -355,7 +356,7 @@ class ComputeAPI:
         self, ctx: RequestContext, inst: Instance, migration_id: int, allow_queued: bool
     ) -> None:
         self.check_lock(ctx, inst)
-        self.check_state(inst, "abort live migration", (inst.vm_state,), ("migrating",))
+        self.check_state(inst, "abort live migration", None, ("migrating",))
         mig = self._migration_for(inst, migration_id)
         allowed = ("running", "queued", "preparing") if allow_queued else ("running",)
         if mig.status not in allowed or mig.migration_type != "live-migration":
