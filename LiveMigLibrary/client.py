@@ -26,7 +26,7 @@ from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
 from robot.api import logger
 
-from .errors import CloudError
+from .errors import AmbiguousName, CloudError
 from .models import ComputeService, Migration, ServerState
 
 CREATE_MICROVERSION = "2.37"  # first version with networks "none"/"auto"
@@ -194,6 +194,9 @@ class CloudClient:
                 return self.conn.image.find_image(name_or_id, ignore_missing=False).id
             except sdk_exc.NotFoundException:
                 return None
+            except sdk_exc.DuplicateResource:
+                ids = sorted(i.id for i in self.conn.image.images(name=name_or_id))
+                raise AmbiguousName("image", name_or_id, "image", ids) from None
 
     def image_names(self) -> list[str]:
         with cloud_call("list images"):
@@ -205,6 +208,9 @@ class CloudClient:
                 return self.conn.compute.find_flavor(name_or_id, ignore_missing=False).id
             except sdk_exc.NotFoundException:
                 return None
+            except sdk_exc.DuplicateResource:
+                ids = sorted(f.id for f in self.conn.compute.flavors() if f.name == name_or_id)
+                raise AmbiguousName("flavor", name_or_id, "flavor", ids) from None
 
     def flavor_names(self) -> list[str]:
         with cloud_call("list flavors"):
@@ -266,6 +272,12 @@ class CloudClient:
                 )
             except sdk_exc.NotFoundException:
                 return None
+            except sdk_exc.DuplicateResource:
+                servers = self.conn.compute.servers(
+                    details=False, name="^" + re.escape(name_or_id) + "$", all_projects=True
+                )
+                ids = sorted(s.id for s in servers if s.name == name_or_id)
+                raise AmbiguousName("server", name_or_id, "server", ids) from None
         return found.id
 
     def server_names(self, prefix: str) -> list[str]:

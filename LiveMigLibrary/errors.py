@@ -28,16 +28,63 @@ class NotConfigured(LiveMigError):
 
 
 class CloudError(LiveMigError):
-    """The cloud answered a call with an error the keyword did not expect."""
+    """The cloud answered a call with an error the keyword did not expect.
 
-    def __init__(self, action: str, status: int | None, message: str, call: str | None = None):
+    The message says what failed, the cloud's answer in its own words, and what to do:
+    ``Could not live-migrate server X to compute2 (POST /compute/v2.1/servers/X/action):
+    the cloud answered HTTP 409: Cannot 'os-migrateLive' instance X while it is in
+    task_state migrating. The server is busy: ...``. ``explanation`` (facts gathered from
+    the cloud afterwards, see `diagnosis.py`) may be appended with `with_explanation`.
+    """
+
+    def __init__(
+        self,
+        action: str,
+        status: int | None,
+        message: str,
+        call: str | None = None,
+        hint: str | None = None,
+    ):
         self.action = action
         self.status = status
         self.cloud_message = message
         self.call = call
-        code = f"HTTP {status}" if status else "an error"
-        where = f" ({call})" if call else ""
-        super().__init__(f"Cloud refused to {action}{where}: {code}: {message}")
+        self.hint = hint if hint is not None else HINTS.get(status or 0, "")
+        self.explanation = ""
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        where = f" ({self.call})" if self.call else ""
+        answer = f"the cloud answered HTTP {self.status}" if self.status else "openstacksdk said"
+        message = self.cloud_message.strip().rstrip(".") + "." if self.cloud_message else "-"
+        parts = [f"Could not {self.action}{where}: {answer}: {message}"]
+        if self.explanation:
+            parts.append(self.explanation)
+        if self.hint:
+            parts.append(self.hint)
+        return " ".join(parts)
+
+    def with_explanation(self, explanation: str) -> CloudError:
+        """Adds facts read from the cloud that explain the failure (see `diagnosis.py`)."""
+        self.explanation = explanation
+        self.args = (self._text(),)
+        return self
+
+
+# What to do about an answer, by HTTP status (the cloud's message says what was wrong).
+HINTS = {
+    400: "The cloud rejected the request as given: check the arguments named in its message.",
+    401: "Check the credentials of this cloud in clouds.yaml (or the `password` import argument).",
+    403: "The user lacks the permission: use a cloud entry of an admin user (`cloud=`), or "
+    "expect the refusal with Live Migration Of Server Should Be Refused.",
+    404: "It does not exist (any more) in this cloud: check the name or id.",
+    409: "The server is busy or in a state that does not allow this: wait until it is ACTIVE "
+    "with no task in progress (Wait Until Servers Are Active) and try again.",
+    500: "The cloud failed internally: look for the request in its logs (e.g. nova-api).",
+    502: "A proxy in front of the cloud failed: try again later or ask the cloud's operators.",
+    503: "The service is unavailable: try again later or ask the cloud's operators.",
+    504: "A proxy in front of the cloud timed out: try again later or ask the cloud's operators.",
+}
 
 
 class WaitTimeout(LiveMigError):
@@ -54,3 +101,40 @@ class CheckFailed(LiveMigError, AssertionError):
 
 class FakeCloudRequired(LiveMigError):
     """A fake-cloud control keyword was used against a real cloud."""
+
+
+class UnknownImportArgument(InvalidArgument):
+    """The library was imported with an argument name it does not have (e.g. a typo)."""
+
+    def __init__(self, argument: str, value: object, valid: list[str], closest: str | None):
+        super().__init__(argument, value, ", ".join(valid))
+        guess = f" Did you mean '{closest}'?" if closest else ""
+        self.args = (
+            f"LiveMigLibrary has no import argument '{argument}' (got {argument}={value}).{guess} "
+            f"Its import arguments are: {', '.join(valid)}.",
+        )
+
+
+class UnknownCloud(InvalidArgument):
+    """A cloud name is not defined in the clouds.yaml openstacksdk reads."""
+
+    def __init__(self, argument: str, value: str, message: str):
+        super().__init__(argument, value, "a cloud defined in clouds.yaml")
+        self.args = (message,)
+
+
+class LibraryImportFailed(LiveMigError):
+    """Raised by every keyword of a library instance whose import arguments were wrong."""
+
+
+class AmbiguousName(InvalidArgument):
+    """Several resources of the cloud have the name given; only an id says which one."""
+
+    def __init__(self, argument: str, value: str, kind: str, ids: list[str]):
+        super().__init__(argument, value, f"the id of one of the {kind}s named {value!r}")
+        self.ids = ids
+        listed = ", ".join(ids) if ids else "ids not listed"
+        self.args = (
+            f"Argument '{argument}' got {value!r}, but {len(ids) or 'several'} {kind}s have "
+            f"that name: {listed}. Pass one of these ids as `{argument}` instead of the name.",
+        )

@@ -197,9 +197,11 @@ def test_a_post_failing_with_503_is_not_retried(fake_lib, infos):
     with pytest.raises(CloudError) as error:
         fake_lib.live_migrate_server(server, host="compute2")
     message = str(error.value)
-    assert message.startswith(f"Cloud refused to live-migrate server {server.id} to compute2")
+    assert message.startswith(f"Could not live-migrate server {server.id} to compute2")
     assert f"(POST /compute/v2.1/servers/{server.id}/action)" in message
-    assert "HTTP 503: Service Unavailable" in message
+    assert "the cloud answered HTTP 503: Service Unavailable." in message
+    assert "try again later" in message  # what to do
+    assert "refused" not in message
     assert len([f for f in control.fired_faults() if f["rule"] == rule["id"]]) == 1
     assert retry_lines(infos) == []
     assert fake_lib._ctx.admin.server_state(server.id).host == "compute1"
