@@ -203,9 +203,19 @@ class LibraryContext:
             )
         if UUID_RE.match(text):
             return text
+        # This run's own server first: `web` is this run's `livemig-1a2b3c4d-web`, also when
+        # a server of someone else on a shared cloud is called plain `web`.
+        for created in self.tracker.servers.values():
+            if created.name in (f"{self.run_prefix}-{text}", text):
+                return created.id
         found = self.admin.find_server_id(text)
         if found is None:
-            raise InvalidArgument("server", server, "an existing server's name or id")
+            mine = sorted(s.name for s in self.tracker.servers.values())
+            allowed = "an existing server's name or id, or a server returned by Create Servers"
+            if mine:
+                allowed += "; this run created " + ", ".join(mine) + " (names may be given "
+                allowed += f"without the run prefix '{self.run_prefix}-')"
+            raise InvalidArgument("server", server, allowed)
         return found
 
     def server_label(self, server: Server | str) -> str:

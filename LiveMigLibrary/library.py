@@ -11,6 +11,13 @@ from robot.api.types import Secret
 from .context import LibraryContext, Settings, env_cloud
 from .enums import FakeClockMode
 from .errors import InvalidArgument
+from .importing import (
+    check_cloud_names,
+    fail_suite_setup,
+    import_failed,
+    reject_unknown_arguments,
+    report_import_errors,
+)
 from .keywords import (
     ConnectionKeywords,
     FakeCloudKeywords,
@@ -109,9 +116,10 @@ class LiveMigLibrary(
 
     ROBOT_LISTENER_API_VERSION = 3
 
+    @report_import_errors
     def __init__(
         self,
-        *,
+        *positional: str,
         cloud: str | None = None,
         member_cloud: str | None = None,
         password: Secret | None = None,
@@ -126,6 +134,7 @@ class LiveMigLibrary(
         flavor: str | None = None,
         network: str = "none",
         name_prefix: str = "livemig",
+        **unknown: str,
     ):
         """Configures the library; nothing is contacted until a keyword needs the cloud.
 
@@ -149,6 +158,9 @@ class LiveMigLibrary(
             network: Networks of created servers: `none` (default), `auto`, or a network
                 name or id.
             name_prefix: Start of the run-unique name prefix.
+            positional: Not accepted: every import argument is named (`name=value`).
+            unknown: Not accepted: a name that is not one of the above fails the importing
+                suite's setup, naming the closest valid argument (`computs` -> `computes`).
 
         Example:
 
@@ -158,6 +170,7 @@ class LiveMigLibrary(
         ...    image=cirros    flavor=m1.nano    migration_timeout=15 min
         ```
         """
+        reject_unknown_arguments(LiveMigLibrary.__init__, positional, unknown)
         cloud = (cloud or "").strip() or env_cloud()
         if not isinstance(computes, int) or computes < 1:
             raise InvalidArgument("computes", computes, "a whole number of at least 1")
@@ -189,6 +202,7 @@ class LiveMigLibrary(
             raise InvalidArgument("name_prefix", name_prefix, "a non-empty text")
         if not network or not network.strip():
             raise InvalidArgument("network", network, "none, auto or a network name or id")
+        check_cloud_names(cloud=cloud, member_cloud=(member_cloud or "").strip())
         settings = Settings(
             cloud=cloud,
             member_cloud=(member_cloud or "").strip() or None,
@@ -210,7 +224,12 @@ class LiveMigLibrary(
 
     # -- listener: cleanup when the suite ends (not keywords: auto_keywords is off) ---------
 
+    def start_suite(self, data, result) -> None:
+        fail_suite_setup(self, data)  # wrong import arguments: the suite fails once, clearly
+
     def end_suite(self, data, result) -> None:
+        if import_failed(self):
+            return
         try:
             problems = self._cleanup()
         except Exception as error:  # cleanup must never hide the suite's own result
@@ -220,6 +239,8 @@ class LiveMigLibrary(
             logger.warn("LiveMigLibrary cleanup was incomplete.")
 
     def close(self) -> None:
+        if import_failed(self):
+            return
         try:
             self._cleanup()
         finally:

@@ -9,6 +9,7 @@ from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
 from ..errors import InvalidArgument, LiveMigError, NotConfigured
+from ..importing import import_failed
 from .base import KeywordGroup
 
 
@@ -195,6 +196,8 @@ class ConnectionKeywords(KeywordGroup):
             raise LiveMigError("Cleanup was incomplete: " + " ".join(problems))
 
     def _cleanup(self) -> list[str]:
+        if import_failed(self):
+            return []  # nothing was created: the import arguments were wrong
         ctx = self._ctx
         tracker = ctx.tracker
         ctx.use_member(False)

@@ -78,6 +78,26 @@ class StubClient:
 SERVER_ID = "11111111-2222-3333-4444-555555555555"
 
 
+@pytest.fixture(autouse=True)
+def unit_test_clouds(tmp_path_factory, monkeypatch):
+    """A clouds.yaml defining the real-cloud names the unit tests import the library with.
+
+    The library checks a cloud name against clouds.yaml at import; these clouds are never
+    contacted (their client is a stub).
+    """
+    path = tmp_path_factory.mktemp("clouds") / "clouds.yaml"
+    path.write_text(
+        "clouds:\n"
+        + "".join(
+            f"  {name}:\n    auth: {{auth_url: 'http://127.0.0.1:9/identity'}}\n"
+            for name in ("unit-test-cloud", "some-real-cloud")
+        )
+    )
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+    monkeypatch.delenv("OS_CLOUD", raising=False)
+    return path
+
+
 @pytest.fixture
 def stub():
     return StubClient()

@@ -82,7 +82,7 @@ def test_bad_import_arguments(kwargs, argument):
 
 
 def test_import_arguments_are_keyword_only():
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidArgument, match="only named import arguments.*`cloud=some-cloud`"):
         LiveMigLibrary("some-cloud")
 
 

@@ -1,0 +1,199 @@
+"""A new user's mistakes get messages that say what is wrong and what to do (issue 12).
+
+Import arguments and cloud names are checked through real `robot` runs, because what the
+user sees there (and what Robot adds around it) is the point.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+import robot
+from robot.api import ExecutionResult
+
+from LiveMigLibrary import LiveMigLibrary
+from LiveMigLibrary.errors import (
+    AmbiguousName,
+    CloudError,
+    InvalidArgument,
+    LibraryImportFailed,
+    UnknownCloud,
+    UnknownImportArgument,
+)
+from LiveMigLibrary.fake.objects import Image
+
+
+def run_suite(tmp_path, settings: str, env: dict | None = None, setup: str = ""):
+    suite = tmp_path / "first_hour.robot"
+    suite.write_text(
+        "*** Settings ***\n"
+        f"{settings}\n"
+        f"{setup}"
+        "Suite Teardown    Delete Created Resources\n\n"
+        "*** Test Cases ***\n"
+        "First\n    Get Compute Hosts\n"
+        "Second\n    Get Run Prefix\n"
+    )
+    console = io.StringIO()
+    old = dict(os.environ)
+    os.environ.pop("OS_CLOUD", None)
+    os.environ.update(env or {})
+    try:
+        rc = robot.run(
+            str(suite), outputdir=str(tmp_path), log="NONE", report="NONE",
+            stdout=console, stderr=console,
+        )  # fmt: skip
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    result = ExecutionResult(str(tmp_path / "output.xml"))
+    return rc, result, console.getvalue()
+
+
+def assert_suite_fails_once_with(result, console: str, *parts: str) -> str:
+    suite = result.suite
+    message = suite.setup.message
+    assert suite.setup.status == "FAIL"
+    for part in parts:
+        assert part in message, message
+    for test in suite.tests:
+        assert test.status == "FAIL"
+        assert test.message == "Parent suite setup failed:\n" + message
+    # no cascade of Robot's generic messages, and the teardown does not fail again
+    assert "No keyword with name" not in console
+    assert "non-named arguments" not in console
+    assert suite.teardown.status == "PASS"
+    return message
+
+
+def test_misspelled_import_argument_names_it_the_valid_ones_and_the_closest(tmp_path):
+    rc, result, console = run_suite(tmp_path, "Library    LiveMigLibrary    computs=3")
+    assert rc == 2
+    message = assert_suite_fails_once_with(
+        result,
+        console,
+        "LiveMigLibrary has no import argument 'computs' (got computs=3).",
+        "Did you mean 'computes'?",
+        "Its import arguments are: cloud, member_cloud, password, timeout,",
+    )
+    assert "**" not in message and "unknown" not in message
+
+
+def test_positional_import_argument_says_to_name_it(tmp_path):
+    _, result, console = run_suite(tmp_path, "Library    LiveMigLibrary    devstack")
+    assert_suite_fails_once_with(
+        result, console, "takes only named import arguments", "write `cloud=devstack`"
+    )
+
+
+def test_bad_import_value_fails_the_suite_once_too(tmp_path):
+    _, result, console = run_suite(tmp_path, "Library    LiveMigLibrary    computes=0")
+    assert_suite_fails_once_with(result, console, "Argument 'computes' got 0")
+
+
+def test_outside_robot_wrong_import_arguments_raise_at_once():
+    with pytest.raises(UnknownImportArgument, match="Did you mean 'fake_clock'"):
+        LiveMigLibrary(fake_clok="manual")
+    with pytest.raises(InvalidArgument, match="only named import arguments"):
+        LiveMigLibrary("devstack")
+
+
+def write_clouds_yaml(tmp_path, *names: str):
+    path = tmp_path / "clouds.yaml"
+    path.write_text(
+        "clouds:\n"
+        + "".join(f"  {n}:\n    auth: {{auth_url: 'http://127.0.0.1:9/identity'}}\n" for n in names)
+    )
+    return path
+
+
+def test_unknown_cloud_fails_the_suite_once_listing_file_and_clouds(tmp_path):
+    clouds = write_clouds_yaml(tmp_path, "devstack", "devstack-admin")
+    _, result, console = run_suite(
+        tmp_path,
+        "Library    LiveMigLibrary    cloud=devstak",
+        env={"OS_CLIENT_CONFIG_FILE": str(clouds)},
+    )
+    message = assert_suite_fails_once_with(
+        result,
+        console,
+        "Cloud 'devstak' given as `cloud` is not defined.",
+        f"It is in no clouds.yaml read: {clouds} defines devstack, devstack-admin.",
+        "Did you mean 'devstack'?",
+        "set OS_CLIENT_CONFIG_FILE",
+    )
+    assert "refused" not in message
+
+
+def test_unknown_cloud_from_os_cloud_and_unknown_member_cloud(tmp_path, monkeypatch):
+    clouds = write_clouds_yaml(tmp_path, "prod")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    monkeypatch.setenv("OS_CLOUD", "staging")
+    with pytest.raises(UnknownCloud, match=r"'staging'.*from the OS_CLOUD environment variable"):
+        LiveMigLibrary()
+    monkeypatch.delenv("OS_CLOUD")
+    with pytest.raises(UnknownCloud, match="Cloud 'demo' given as `member_cloud`.*defines prod"):
+        LiveMigLibrary(cloud="prod", member_cloud="demo")
+    LiveMigLibrary(cloud="prod")  # a defined cloud imports; nothing is contacted yet
+
+
+def test_keywords_of_a_failed_import_fail_with_the_import_error(monkeypatch):
+    monkeypatch.setattr("LiveMigLibrary.importing.running_in_robot", lambda: True)
+    library = LiveMigLibrary(computs="3")
+    with pytest.raises(LibraryImportFailed, match="no import argument 'computs'"):
+        library.get_run_prefix()
+    library.delete_created_resources()  # nothing was created, nothing to fail about
+    library.close()
+
+
+@pytest.fixture
+def fake_lib():
+    library = LiveMigLibrary(computes=2)
+    yield library
+    library.close()
+
+
+def test_ambiguous_image_name_lists_the_ids_and_asks_for_one(fake_lib):
+    fake_lib.get_compute_hosts()  # starts the fake
+    store = fake_lib._ctx.fake.backend.store
+    original = next(iter(store.images.values()))
+    twin = Image("0b5e7d4c-1111-4222-8333-944455556666", original.name, original.created_at)
+    store.images[twin.id] = twin  # a second Glance image of the same name, as real clouds have
+    with pytest.raises(AmbiguousName) as error:
+        fake_lib.create_servers(count=1, image=original.name)
+    message = str(error.value)
+    assert f"2 images have that name: {', '.join(sorted([original.id, twin.id]))}." in message
+    assert "Pass one of these ids as `image` instead of the name." in message
+    assert fake_lib._ctx.tracker.servers == {}  # nothing was created
+    server = fake_lib.create_server(image=twin.id)  # an id works
+    fake_lib.wait_until_servers_are_active(server)
+
+
+def test_unprefixed_name_of_a_server_this_run_created(fake_lib):
+    server = fake_lib.create_server(name="web")
+    assert server.name == f"{fake_lib.get_run_prefix()}-web"
+    fake_lib.wait_until_servers_are_active("web")
+    assert fake_lib.get_server_host("web") == fake_lib.get_server_host(server)
+    with pytest.raises(InvalidArgument) as error:
+        fake_lib.get_server_host("db")
+    message = str(error.value)
+    assert f"this run created {server.name}" in message
+    assert f"without the run prefix '{fake_lib.get_run_prefix()}-'" in message
+
+
+def test_cloud_errors_say_what_failed_in_the_clouds_words_and_what_to_do():
+    error = CloudError(
+        "live-migrate server abc to compute2",
+        409,
+        "Cannot 'os-migrateLive' instance abc while it is in task_state migrating",
+        "POST /compute/v2.1/servers/abc/action",
+    )
+    assert str(error) == (
+        "Could not live-migrate server abc to compute2 (POST /compute/v2.1/servers/abc/action):"
+        " the cloud answered HTTP 409: Cannot 'os-migrateLive' instance abc while it is in "
+        "task_state migrating. The server is busy or in a state that does not allow this: "
+        "wait until it is ACTIVE with no task in progress (Wait Until Servers Are Active) and "
+        "try again."
+    )
