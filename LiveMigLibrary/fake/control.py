@@ -28,6 +28,7 @@ class Control:
             return {
                 "mode": c.mode.value,
                 "now": c.now(),
+                "epoch": c.to_datetime(0).isoformat(),
                 "speed": c.speed,
                 "pending_events": c.pending(),
             }
