@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import openstack
 from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
+from openstack import utils as sdk_utils
 from robot.api import logger
 
 from .errors import AmbiguousName, CloudError
@@ -357,7 +358,57 @@ class CloudClient:
             source=record.source_compute,
             destination=record.dest_compute,
             created_at=record.created_at,
+            updated_at=getattr(record, "updated_at", None),
+            source_node=getattr(record, "source_node", None),
+            destination_node=getattr(record, "dest_node", None),
         )
+
+    def live_migrate_microversion(self) -> str:
+        """The compute microversion openstacksdk sends `os-migrateLive` with on this cloud."""
+        for version in ("2.30", "2.25"):
+            with contextlib.suppress(Exception):
+                if sdk_utils.supports_microversion(self.conn.compute, version):
+                    return version
+        return "2.1"
+
+    def server_action(
+        self, server_id: str, action: str, not_after: str | None = None
+    ) -> dict | None:
+        """The server's latest instance action named ``action`` (e.g. `live-migration`)
+        started at or before ``not_after`` (the migration record's `created_at`: the API
+        records the action before the conductor creates the migration), with its events."""
+        with cloud_call(f"list the instance actions of server {server_id}"):
+            actions = [
+                a
+                for a in self.conn.compute.server_actions(server_id)
+                if a.action == action
+                and (not_after is None or (a.start_time or "")[:19] <= not_after[:19])
+            ]
+        if not actions:
+            return None
+        latest = max(actions, key=lambda a: a.start_time or "")
+        with cloud_call(f"get instance action {latest.request_id} of server {server_id}"):
+            detail = self.conn.compute.get_server_action(latest.request_id, server_id)
+        events = []
+        for event in detail.events or []:
+            get = event.get if isinstance(event, dict) else lambda k, e=event: getattr(e, k, None)
+            events.append(
+                {
+                    "event": get("event"),
+                    "host": get("host"),
+                    "start": get("start_time"),
+                    "finish": get("finish_time"),
+                    "result": get("result"),
+                }
+            )
+        events.sort(key=lambda e: (e["start"] or "", e["finish"] or ""))
+        return {
+            "action": detail.action,
+            "request_id": detail.request_id,
+            "start": detail.start_time,
+            "message": detail.message,
+            "events": events,
+        }
 
     # -- hosts --------------------------------------------------------------------------------
 

@@ -36,15 +36,22 @@ class RealClock:
 class FakeCloudClock:
     """Virtual time of an embedded fake cloud with a manual clock; ``sleep`` advances it."""
 
-    def __init__(self, control, after_advance: Callable[[], None] | None = None):
+    def __init__(self, control, after_advance: Callable[[], None] | None = None, readings=None):
         self._control = control
         self._after_advance = after_advance
+        # noted (virtual, wall) pairs around each advance, so the evidence can tell the
+        # wall time of a virtual instant (`evidence.timeline.ClockMap`)
+        self._readings = readings
 
     def now(self) -> float:
         return float(self._control.now())
 
     def sleep(self, seconds: float) -> None:
-        self._control.advance(seconds)
+        if self._readings is not None:
+            self._readings.note(self._control.now(), time.time())
+        after = self._control.advance(seconds)
+        if self._readings is not None:
+            self._readings.note(float(after), time.time())
         if self._after_advance is not None:
             self._after_advance()
 

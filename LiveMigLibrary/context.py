@@ -15,6 +15,7 @@ from .client import CloudClient, ReadRetries
 from .clock import Clock, FakeCloudClock, FiredFaultLog, RealClock
 from .enums import FakeClockMode
 from .errors import FakeCloudRequired, InvalidArgument, NotConfigured
+from .evidence import EvidenceRecorder
 from .models import Server
 from .tracker import ResourceTracker
 from .waiting import seconds
@@ -59,6 +60,8 @@ class LibraryContext:
         self._member: CloudClient | None = None
         self._use_member = False
         self.migration_baseline: dict[str, object] = {}
+        # records of the migrations this instance drives (see LiveMigLibrary/evidence)
+        self.evidence = EvidenceRecorder(self)
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -132,7 +135,9 @@ class LibraryContext:
         )
         self.fired_faults = FiredFaultLog(self.fake.control)
         if settings.fake_clock is FakeClockMode.MANUAL:
-            self.clock = FakeCloudClock(self.fake.control, self.report_fired_faults)
+            self.clock = FakeCloudClock(
+                self.fake.control, self.report_fired_faults, self.evidence.clock_map
+            )
         return CloudClient(self.fake.connect(admin=True), self._retries())
 
     def _open_member(self) -> CloudClient:

@@ -222,7 +222,19 @@ class LiveMigLibrary(
         self._ctx = LibraryContext(settings)
         self.ROBOT_LIBRARY_LISTENER = self
 
-    # -- listener: cleanup when the suite ends (not keywords: auto_keywords is off) ---------
+    # -- listener: evidence and cleanup (not keywords: auto_keywords is off) -----------------
+
+    def start_test(self, data, result) -> None:
+        self._ctx.evidence.test_started(result.parent.full_name, result.name)
+        run = self._ctx.evidence.run
+        if run.output_dir is None:
+            run.output_dir, run.pabot_index = _output_location()
+
+    def end_test(self, data, result) -> None:
+        try:
+            self._ctx.evidence.test_ended(result.status)
+        except Exception as error:  # evidence must never change a test's outcome
+            logger.warn(f"LiveMigLibrary could not complete the migration records: {error}")
 
     def start_suite(self, data, result) -> None:
         fail_suite_setup(self, data)  # wrong import arguments: the suite fails once, clearly
@@ -245,3 +257,28 @@ class LiveMigLibrary(
             self._cleanup()
         finally:
             self._ctx.close()
+            self._write_evidence()
+
+    def _write_evidence(self) -> None:
+        run = self._ctx.evidence.run
+        if run.output_dir is None:
+            run.output_dir, run.pabot_index = _output_location()
+        try:
+            run.write()
+        except Exception as error:
+            logger.warn(f"LiveMigLibrary could not write {run.output_dir}/migrations.json: {error}")
+
+
+def _output_location():
+    """(`${OUTPUT_DIR}`, pabot's process index or None) of the running Robot Framework."""
+    from pathlib import Path
+
+    from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+
+    try:
+        variables = BuiltIn()
+        output_dir = variables.get_variable_value("${OUTPUT_DIR}")
+        index = variables.get_variable_value("${PABOTQUEUEINDEX}")
+    except RobotNotRunningError:
+        return None, None
+    return (Path(output_dir) if output_dir else None), (str(index) if index is not None else None)

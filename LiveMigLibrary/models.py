@@ -51,6 +51,9 @@ class Migration:
     source: str | None
     destination: str | None
     created_at: str | None = None
+    updated_at: str | None = None
+    source_node: str | None = None
+    destination_node: str | None = None
 
     @property
     def type(self) -> str | None:

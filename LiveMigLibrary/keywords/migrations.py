@@ -9,7 +9,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..enums import BlockMigration, MigrationStatus, Refusal
-from ..errors import CheckFailed, CloudError, UnexpectedState
+from ..errors import CheckFailed, CloudError, LiveMigError, UnexpectedState
 from ..models import Migration, Server
 from ..waiting import Waiter
 from .base import KeywordGroup
@@ -57,7 +57,30 @@ class MigrationKeywords(KeywordGroup):
         self._remember_baseline(sid)
         target = host or "a scheduler-picked host"
         logger.info(f"Live-migrating server {server} to {target} (block_migration {mode.value}).")
-        ctx.client.live_migrate(sid, host, mode.api_value)
+        record = ctx.evidence.start(
+            sid,
+            "live-migration",
+            server_name=server.name if isinstance(server, Server) else None,
+            request={
+                "via": "sdk",
+                "microversion": ctx.client.live_migrate_microversion(),
+                "host": host,
+                "block_migration": mode.value,
+            },
+        )
+        try:
+            ctx.client.live_migrate(sid, host, mode.api_value)
+        except CloudError as error:
+            # A refusal may still have left a migration record (conductor pre-checks below
+            # 2.34 run inside the request): record it; otherwise there was no migration.
+            migration = self._latest(sid)
+            if migration is None:
+                ctx.evidence.forget(record)
+            else:
+                ctx.evidence.observe(record, migration)
+                record.reason = record.reason or error.cloud_message
+                ctx.evidence.conclude([record])
+            raise
 
     @keyword(tags=["migrations"])
     def watch_for_new_migration_of_server(self, server: Server | str) -> None:
@@ -179,14 +202,23 @@ class MigrationKeywords(KeywordGroup):
                     f"({migration.source} -> {migration.destination}), expected {wanted.value}."
                 )
 
-        result = Waiter(
-            ctx.clock, f"Migration of server {server}", wanted.value, wait_timeout, interval
-        ).wait(
-            lambda: self._latest(sid),
-            lambda m: m is not None and m.status == wanted.value,
-            describe,
-            check,
+        record = ctx.evidence.for_wait(
+            sid, "live-migration", server.name if isinstance(server, Server) else None
         )
+
+        def observe() -> Migration | None:
+            migration = self._latest(sid)
+            ctx.evidence.observe(record, migration)
+            return migration
+
+        try:
+            result = Waiter(
+                ctx.clock, f"Migration of server {server}", wanted.value, wait_timeout, interval
+            ).wait(observe, lambda m: m is not None and m.status == wanted.value, describe, check)
+        except LiveMigError:  # ended in another final status, timed out or the cloud failed
+            ctx.evidence.conclude([record])
+            raise
+        ctx.evidence.conclude([record])
         return result
 
     @keyword(tags=["migrations", "assertions"])

@@ -71,6 +71,17 @@ class StubClient:
     def live_migrate(self, server_id, host, block_migration):
         self._record("live_migrate", server_id, host, block_migration)
 
+    # what the migration records (LiveMigLibrary/evidence) read
+
+    def live_migrate_microversion(self):
+        return "2.30"
+
+    def server_action(self, server_id, action, not_after=None):
+        return None
+
+    def allocations(self, consumer):
+        return {}
+
     def close(self):
         pass
 
