@@ -19,14 +19,15 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import openstack
 from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1.session import TCPKeepAliveAdapter
 from openstack import exceptions as sdk_exc
 from openstack import utils as sdk_utils
-from robot.api import logger
 
+from . import concurrency
 from .errors import AmbiguousName, CloudError
 from .models import ComputeService, Migration, ServerState
 
@@ -54,7 +55,8 @@ class ReadRetries:
     over. Each retry is logged at INFO with the status; the backoff goes through ``sleep``,
     which advances the embedded fake cloud's clock instead of sleeping when it has a
     manual clock. ``after_request`` runs after every HTTP answer (the library logs the fake
-    cloud's fired faults there).
+    cloud's fired faults there). Retries are logged through ``log``, which is safe to call
+    from the worker threads of a batch keyword (see `concurrency.log`).
     """
 
     def __init__(
@@ -62,10 +64,12 @@ class ReadRetries:
         sleep: Callable[[float], None] = time.sleep,
         after_request: Callable[[], None] | None = None,
         delays: tuple[float, ...] = RETRY_DELAYS,
+        log: Callable[[str], None] = concurrency.log,
     ):
         self.sleep = sleep
         self.after_request = after_request
         self.delays = delays
+        self.log = log
 
     def install(self, session) -> None:
         send = session.request
@@ -97,7 +101,7 @@ class ReadRetries:
             else:
                 if response.status_code not in RETRIED_STATUSES or attempt >= retries:
                     if attempt and response.status_code in RETRIED_STATUSES:
-                        logger.info(
+                        self.log(
                             f"{verb} {_path(response.url or url)} still answered "
                             f"{response.status_code} after {attempt} retries; giving up."
                         )
@@ -109,7 +113,7 @@ class ReadRetries:
                     self.after_request()
             delay = self.delays[attempt]
             attempt += 1
-            logger.info(
+            self.log(
                 f"{verb} {target} {problem}; retry {attempt} of {retries} in {delay:g}s "
                 "(idempotent read)."
             )
@@ -152,6 +156,7 @@ class CloudClient:
         self, connection: openstack.connection.Connection, retries: ReadRetries | None = None
     ):
         self.conn = connection
+        self._pool_size = 10  # requests' default connections per host
         self.retries = retries or ReadRetries()
         self.retries.install(connection.session)
 
@@ -173,6 +178,23 @@ class CloudClient:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.conn.close()
+
+    def allow_concurrency(self, requests_in_flight: int) -> None:
+        """Makes the connection ready for calls from several threads at once.
+
+        Authenticates and opens the compute proxy first (once, not racing), and widens
+        the HTTP connection pool (10 by default) so that no connection is thrown away.
+        """
+        with cloud_call("authenticate"):
+            self.conn.session.get_token()
+        self.conn.compute  # noqa: B018 - the proxy is created on first use
+        if requests_in_flight > self._pool_size:
+            adapter = TCPKeepAliveAdapter(
+                pool_connections=requests_in_flight, pool_maxsize=requests_in_flight
+            )
+            for scheme in ("http://", "https://"):
+                self.conn.session.session.mount(scheme, adapter)
+            self._pool_size = requests_in_flight
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -249,6 +271,99 @@ class CloudClient:
         _raise_for(response, action)
         return response.json()["reservation_id"]
 
+    def create_server(self, name: str, image_id: str, flavor_id: str, networks: Any) -> str:
+        """One create request for one server (no multi-create); returns the server's id."""
+        body = {
+            "server": {
+                "name": name,
+                "imageRef": image_id,
+                "flavorRef": flavor_id,
+                "networks": networks,
+            }
+        }
+        action = f"create server '{name}'"
+        with cloud_call(action):
+            response = self.conn.compute.post(
+                "/servers", json=body, microversion=CREATE_MICROVERSION, raise_exc=False
+            )
+        _raise_for(response, action)
+        return response.json()["server"]["id"]
+
+    def list_servers(
+        self, *, host: str | None = None, name: str | None = None
+    ) -> list[ServerState]:
+        """Servers of every project, optionally on ``host`` or matching the ``name`` regex.
+
+        One `GET /servers/detail` (and its next pages) parsed straight from JSON: the batch
+        keywords poll many servers per step, and openstacksdk's resource objects cost more
+        than the request.
+        """
+        params: dict[str, Any] = {"all_tenants": "1"}
+        if host:
+            params["host"] = host
+        if name:
+            params["name"] = name
+        what = f" on host {host}" if host else (f" named '{name}'" if name else "")
+        return [
+            _server_from_json(body)
+            for body in self._pages(
+                "/servers/detail", "servers", params, LIST_MICROVERSION, f"list servers{what}"
+            )
+        ]
+
+    def list_migrations(
+        self,
+        *,
+        source: str | None = None,
+        host: str | None = None,
+        server_id: str | None = None,
+        migration_type: str | None = "live-migration",
+        changes_since: str | None = None,
+    ) -> list[Migration]:
+        """Migration records (`GET /os-migrations`, every page), oldest first, from JSON.
+
+        ``changes_since`` (a time of the cloud, e.g. a server's `created`) leaves out the
+        records not updated since, which a cloud keeps for ever.
+        """
+        params: dict[str, Any] = {}
+        if changes_since:
+            params["changes-since"] = changes_since
+        if source:
+            params["source_compute"] = source
+        if host:
+            params["host"] = host
+        if server_id:
+            params["instance_uuid"] = server_id
+        if migration_type:
+            params["migration_type"] = migration_type
+        what = ", ".join(f"{k}={v}" for k, v in params.items())
+        records = [
+            _migration_from_json(body)
+            for body in self._pages(
+                "/os-migrations",
+                "migrations",
+                params,
+                MIGRATIONS_MICROVERSION,
+                "list migrations" + (f" ({what})" if what else ""),
+            )
+        ]
+        return sorted(records, key=_migration_order)
+
+    def _pages(self, path: str, key: str, params: dict, microversion: str, action: str):
+        query = dict(params)
+        while True:
+            with cloud_call(action):
+                response = self.conn.compute.get(
+                    path, params=query, microversion=microversion, raise_exc=False
+                )
+            _raise_for(response, action)
+            body = response.json()
+            yield from body.get(key) or []
+            marker = _next_marker(body.get(f"{key}_links") or [])
+            if not marker or marker == query.get("marker"):
+                return
+            query["marker"] = marker
+
     def servers_of_reservation(self, reservation_id: str) -> list[ServerState]:
         with cloud_call(f"list servers of reservation {reservation_id}"):
             servers = self.conn.compute.servers(
@@ -295,6 +410,7 @@ class CloudClient:
         if isinstance(fault, dict):
             fault = fault.get("message") or str(fault)
         return ServerState(
+            created=server.created_at,
             id=server.id,
             name=server.name,
             status=(server.status or "").upper(),
@@ -471,6 +587,47 @@ class CloudClient:
             )
         _raise_for(response, action)
         return dict(response.json().get("usages") or {})
+
+
+LIST_MICROVERSION = "2.37"  # `locked` in server details since 2.9
+
+
+def _next_marker(links: list[dict]) -> str | None:
+    for link in links:
+        if link.get("rel") == "next" and link.get("href"):
+            markers = parse_qs(urlsplit(link["href"]).query).get("marker")
+            return markers[0] if markers else None
+    return None
+
+
+def _server_from_json(body: dict) -> ServerState:
+    fault = body.get("fault") or None
+    if isinstance(fault, dict):
+        fault = fault.get("message") or str(fault)
+    return ServerState(
+        created=body.get("created"),
+        id=body["id"],
+        name=body.get("name") or "",
+        status=(body.get("status") or "").upper(),
+        task_state=body.get("OS-EXT-STS:task_state"),
+        vm_state=body.get("OS-EXT-STS:vm_state"),
+        host=body.get("OS-EXT-SRV-ATTR:host"),
+        fault=fault,
+        locked=body.get("locked"),
+    )
+
+
+def _migration_from_json(body: dict) -> Migration:
+    return Migration(
+        id=body.get("id"),
+        uuid=body.get("uuid"),
+        server_id=body.get("instance_uuid") or "",
+        status=(body.get("status") or "").lower(),
+        migration_type=body.get("migration_type") or "live-migration",
+        source=body.get("source_compute"),
+        destination=body.get("dest_compute"),
+        created_at=body.get("created_at"),
+    )
 
 
 def _migration_order(migration: Migration):

@@ -10,6 +10,7 @@ the fake's internals.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -63,17 +64,20 @@ class FiredFaultLog:
     and the status answered) and the virtual time.
     """
 
-    def __init__(self, control):
+    def __init__(self, control, log: Callable[[str], None] | None = None):
         self._control = control
         self._seen = 0
+        self._log = log or logger.info
+        self._lock = threading.Lock()  # each firing is logged once, whoever asks
 
     def report(self) -> None:
-        fired = self._control.fired_faults()
-        if len(fired) < self._seen:  # the fake's record was cleared (reset, clear_faults)
-            self._seen = 0
-        for entry in fired[self._seen :]:
-            logger.info(describe_fired_fault(entry))
-        self._seen = len(fired)
+        with self._lock:
+            fired = self._control.fired_faults()
+            if len(fired) < self._seen:  # the fake's record was cleared (reset, clear_faults)
+                self._seen = 0
+            for entry in fired[self._seen :]:
+                self._log(describe_fired_fault(entry))
+            self._seen = len(fired)
 
 
 def describe_fired_fault(entry: dict) -> str:

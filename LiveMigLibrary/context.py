@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,7 @@ from robot.api.types import Secret
 
 from .client import CloudClient, ReadRetries
 from .clock import Clock, FakeCloudClock, FiredFaultLog, RealClock
+from .concurrency import on_main_thread
 from .enums import FakeClockMode
 from .errors import FakeCloudRequired, InvalidArgument, NotConfigured
 from .evidence import EvidenceRecorder
@@ -59,6 +61,8 @@ class LibraryContext:
         self._admin: CloudClient | None = None
         self._member: CloudClient | None = None
         self._use_member = False
+        # batch keywords call the cloud from worker threads: connections open once
+        self._connect_lock = threading.RLock()
         self.migration_baseline: dict[str, object] = {}
         # records of the migrations this instance drives (see LiveMigLibrary/evidence)
         self.evidence = EvidenceRecorder(self)
@@ -76,7 +80,9 @@ class LibraryContext:
     @property
     def admin(self) -> CloudClient:
         if self._admin is None:
-            self._admin = self._open_admin()
+            with self._connect_lock:
+                if self._admin is None:
+                    self._admin = self._open_admin()
         return self._admin
 
     @property
@@ -85,7 +91,9 @@ class LibraryContext:
         admin = self.admin
         if self._use_member:
             if self._member is None:
-                self._member = self._open_member()
+                with self._connect_lock:
+                    if self._member is None:
+                        self._member = self._open_member()
             return self._member
         return admin
 
@@ -105,8 +113,12 @@ class LibraryContext:
         )
 
     def report_fired_faults(self) -> None:
-        """Logs the fake cloud's fault firings not logged yet (nothing on a real cloud)."""
-        if self.fired_faults is not None:
+        """Logs the fake cloud's fault firings not logged yet (nothing on a real cloud).
+
+        Only the main thread reports: a firing seen during a batch keyword's worker request
+        is logged after the next request or clock step of the main thread.
+        """
+        if self.fired_faults is not None and on_main_thread():
             self.fired_faults.report()
 
     def _open_admin(self) -> CloudClient:

@@ -138,3 +138,11 @@ class AmbiguousName(InvalidArgument):
             f"Argument '{argument}' got {value!r}, but {len(ids) or 'several'} {kind}s have "
             f"that name: {listed}. Pass one of these ids as `{argument}` instead of the name.",
         )
+
+
+class BatchFailed(LiveMigError):
+    """Some calls of a batch keyword failed; the message names each with its reason."""
+
+    def __init__(self, what: str, failures: list[str], total: int):
+        self.failures = failures
+        super().__init__(f"{len(failures)} of {total} {what} failed: " + "; ".join(failures))

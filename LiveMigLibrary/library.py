@@ -19,6 +19,7 @@ from .importing import (
     report_import_errors,
 )
 from .keywords import (
+    BatchKeywords,
     ConnectionKeywords,
     FakeCloudKeywords,
     HostKeywords,
@@ -38,6 +39,7 @@ class LiveMigLibrary(
     HostKeywords,
     PlacementKeywords,
     FakeCloudKeywords,
+    BatchKeywords,
 ):
     """Keywords for acceptance-testing OpenStack live migration.
 

@@ -32,6 +32,8 @@ class ServerState:
     vm_state: str | None
     host: str | None
     fault: str | None = None
+    locked: bool | None = None  # None: the cloud did not say
+    created: str | None = None  # the cloud's time, e.g. for `changes-since`
 
     def describe(self) -> str:
         task = self.task_state or "none"

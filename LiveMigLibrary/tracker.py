@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from .models import ComputeService, Server
@@ -24,17 +25,22 @@ class ResourceTracker:
     fake_faults: list[int] = field(default_factory=list)
     stopped_computes: list[str] = field(default_factory=list)
     fake_bugs: list[str] | None = None
+    # batch keywords record servers from worker threads, as soon as each create returns
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add_servers(self, servers: list[Server]) -> None:
-        for server in servers:
-            self.servers[server.id] = server
+        with self._lock:
+            for server in servers:
+                self.servers[server.id] = server
 
     def forget_server(self, server_id: str) -> None:
-        self.servers.pop(server_id, None)
+        with self._lock:
+            self.servers.pop(server_id, None)
 
     def remember_service(self, service: ComputeService) -> None:
         """Keep the state before the first change only."""
-        self.services.setdefault(service.host, service)
+        with self._lock:
+            self.services.setdefault(service.host, service)
 
     def is_empty(self) -> bool:
         return not (

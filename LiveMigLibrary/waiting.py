@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 from robot.api import logger
 
 from .clock import Clock
-from .errors import WaitTimeout
+from .errors import UnexpectedState, WaitTimeout
 
 T = TypeVar("T")
 
@@ -69,5 +69,74 @@ class Waiter(Generic[T]):
                 raise WaitTimeout(
                     f"{self.subject} is {text}, expected {self.goal} "
                     f"within {describe_seconds(self.timeout)}."
+                )
+            self.clock.sleep(min(self.interval, max(deadline - now, 0.0)) or self.interval)
+
+
+K = TypeVar("K")
+
+
+@dataclass
+class ManyWaiter(Generic[K, T]):
+    """One wait over many subjects: one observation of all of them per step.
+
+    ``observe`` returns every subject's observation at once (one list call, not one call
+    per subject), so against the embedded fake cloud the virtual clock advances once per
+    step. Each subject's change is logged on its own line (``label(subject): text after
+    N.Ns``) and kept in ``history`` (elapsed seconds, text) for timelines. ``failure``
+    returns why a subject can no longer reach the goal (or None); the wait goes on until
+    every subject is done or failed, then raises one failure naming every failed subject.
+    """
+
+    clock: Clock
+    goal: str
+    timeout: float
+    interval: float
+    label: Callable[[K], str]
+    history: dict = None  # subject -> [(elapsed, text)]
+
+    def wait(
+        self,
+        subjects: list[K],
+        observe: Callable[[], dict[K, T | None]],
+        done: Callable[[K, T | None], bool],
+        describe: Callable[[K, T | None], str],
+        failure: Callable[[K, T | None], str | None] | None = None,
+    ) -> dict[K, T | None]:
+        self.history = {subject: [] for subject in subjects}
+        start = self.clock.now()
+        deadline = start + self.timeout
+        last: dict[K, str] = {}
+        while True:
+            observed = observe()
+            elapsed = self.clock.now() - start
+            failed: dict[K, str] = {}
+            pending: list[K] = []
+            for subject in subjects:
+                value = observed.get(subject)
+                text = describe(subject, value)
+                if last.get(subject) != text:
+                    logger.info(f"{self.label(subject)}: {text} after {elapsed:.1f}s")
+                    self.history[subject].append((elapsed, text))
+                    last[subject] = text
+                problem = failure(subject, value) if failure is not None else None
+                if problem:
+                    failed[subject] = problem
+                elif not done(subject, value):
+                    pending.append(subject)
+            if not pending:
+                if failed:
+                    raise UnexpectedState(
+                        f"{len(failed)} of {len(subjects)} did not reach {self.goal}: "
+                        + "; ".join(failed.values())
+                    )
+                return observed
+            now = self.clock.now()
+            if now >= deadline:
+                waiting = ", ".join(f"{self.label(s)} {last[s]}" for s in pending)
+                raise WaitTimeout(
+                    f"{len(pending)} of {len(subjects)} did not reach {self.goal} within "
+                    f"{describe_seconds(self.timeout)}: {waiting}."
+                    + (" Failed: " + "; ".join(failed.values()) if failed else "")
                 )
             self.clock.sleep(min(self.interval, max(deadline - now, 0.0)) or self.interval)

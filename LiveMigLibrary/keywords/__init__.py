@@ -1,5 +1,6 @@
 """Keyword classes of LiveMigLibrary, one per area."""
 
+from .batch import BatchKeywords
 from .connection import ConnectionKeywords
 from .fake_cloud import FakeCloudKeywords
 from .hosts import HostKeywords
@@ -8,6 +9,7 @@ from .placement import PlacementKeywords
 from .servers import ServerKeywords
 
 __all__ = [
+    "BatchKeywords",
     "ConnectionKeywords",
     "FakeCloudKeywords",
     "HostKeywords",

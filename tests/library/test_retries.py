@@ -10,8 +10,7 @@ import pytest
 import requests
 from keystoneauth1 import exceptions as ks_exc
 
-from LiveMigLibrary import LiveMigLibrary
-from LiveMigLibrary import client as client_module
+from LiveMigLibrary import LiveMigLibrary, concurrency
 from LiveMigLibrary.client import CloudClient, ReadRetries
 from LiveMigLibrary.errors import CloudError
 from LiveMigLibrary.fake import FakeCloud
@@ -21,9 +20,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
 @pytest.fixture
 def infos(monkeypatch):
-    """Messages logged at INFO by the library (robot.api.logger)."""
+    """Messages logged at INFO by the library (robot.api.logger, through `concurrency.log`)."""
     messages: list[str] = []
-    monkeypatch.setattr(client_module.logger, "info", lambda msg, *a, **k: messages.append(msg))
+
+    def write(msg, level="INFO", *args, **kwargs):
+        if level == "INFO":
+            messages.append(msg)
+
+    monkeypatch.setattr(concurrency.logger, "write", write)
     return messages
 
 
