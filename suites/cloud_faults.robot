@@ -13,7 +13,7 @@ Resource         ../resources/livemig.resource
 Test Setup       Remember Host Usages
 Test Teardown    Cleanup Should Leave Nothing
 
-Test Tags        fake-only
+Test Tags        fake-only    faults
 
 
 *** Test Cases ***
@@ -21,6 +21,7 @@ Hanging Migration Is Rolled Back When Aborted
     [Documentation]    A copy that never converges keeps the migration `running` however
     ...    long one waits; aborting it is the operator's way out and must roll it back
     ...    completely: `cancelled`, server ACTIVE on its source, no claim left on the target.
+    [Tags]    live-migration    abort
     ${server}    ${source} =    Create One Active Server    hang-abort
     ${target} =    Get Other Compute Host    ${server}
     ${rule} =    Inject Fake Cloud Fault    live_migration    hang    server=${server.name}
@@ -35,6 +36,7 @@ Hanging Migration Is Rolled Back When Aborted
 Hanging Migration Completes When Forced
     [Documentation]    Force-complete is the other way out of a copy that never converges:
     ...    it must end `completed` with the server on the target and the source released.
+    [Tags]    live-migration    force-complete
     ${server}    ${source} =    Create One Active Server    hang-force
     ${target} =    Get Other Compute Host    ${server}
     ${rule} =    Inject Fake Cloud Fault    live_migration    hang    server=${server.name}
@@ -49,6 +51,7 @@ Hanging Migration Completes When Forced
 Slow Migration Still Completes
     [Documentation]    A copy that takes minutes longer than usual is not a failure: the
     ...    wait (default migration timeout) must see it through to a complete move.
+    [Tags]    live-migration
     ${server}    ${source} =    Create One Active Server    slow-copy
     ${target} =    Get Other Compute Host    ${server}
     ${rule} =    Inject Fake Cloud Fault    live_migration    slow    delay=5 min
@@ -61,6 +64,7 @@ Too Short A Wait For A Slow Migration Fails Clearly
     [Documentation]    A wait shorter than the copy must fail with the record's state and
     ...    the timeout in the message; deleting the still-migrating server in the teardown
     ...    must then free both hosts (no leak of the migration's allocation).
+    [Tags]    live-migration
     ${server}    ${source} =    Create One Active Server    slow-timeout
     ${target} =    Get Other Compute Host    ${server}
     Inject Fake Cloud Fault    live_migration    slow    delay=10 min    server=${server.name}
@@ -75,6 +79,7 @@ Conductor Finding No Valid Host Refuses The Migration
     [Documentation]    When the conductor's scheduling pre-check finds no host, the request
     ...    is refused with NoValidHost and the server keeps running where it was: no
     ...    claim on the target, the record (if any) `error`.
+    [Tags]    live-migration    negative
     ${server}    ${source} =    Create One Active Server    no-valid-host
     ${target} =    Get Other Compute Host    ${server}
     ${rule} =    Inject Fake Cloud Fault    conductor    no_valid_host    server=${server.name}
@@ -89,6 +94,7 @@ Source Compute Dying Mid-Migration Errors It Out On Restart
     ...    migration stays `running` and the server MIGRATING while the service is down.
     ...    Its restart (init_host) must error the migration out and roll it back: server
     ...    ACTIVE on the source, allocation only there, migration consumer empty.
+    [Tags]    live-migration    compute-failure
     ${server}    ${source} =    Create One Active Server    source-dies
     ${target} =    Get Other Compute Host    ${server}
     Start Live Migration    ${server}    ${target}    until=running
@@ -104,6 +110,7 @@ Destination Compute Dying Fails The Migration
     [Documentation]    When the destination's nova-compute dies during the copy, the
     ...    hypervisor loses it: the migration ends `failed` and rolls back to the source,
     ...    and the target keeps no claim for the server.
+    [Tags]    live-migration    compute-failure
     ${server}    ${source} =    Create One Active Server    target-dies
     ${target} =    Get Other Compute Host    ${server}
     Start Live Migration    ${server}    ${target}    until=running
@@ -117,6 +124,7 @@ Source Compute Dying As The Copy Starts Is Cleaned Up On Restart
     [Documentation]    A fault rule kills the source's nova-compute at the exact moment
     ...    the copy starts. Nova does not notice a dead source (the record stays `running`);
     ...    only its restart errors the migration out and rolls it back.
+    [Tags]    live-migration    compute-failure
     ${server}    ${source} =    Create One Active Server    source-dies-at-copy
     ${target} =    Get Other Compute Host    ${server}
     ${rule} =    Inject Fake Cloud Fault    live_migration    source_down    server=${server.name}
@@ -132,6 +140,7 @@ Second Server Of A Multi-Create Failing To Build Fails The Wait Fast
     [Documentation]    When one server of a multi-create fails to build, the wait for all
     ...    of them must stop at once, naming that server and its fault, not run into its
     ...    timeout; the others still come up, and the teardown leaves nothing.
+    [Tags]    build
     ${rule} =    Inject Fake Cloud Fault    build    error    skip=1    count=1
     @{servers} =    Create Servers    count=3    name=second-fails
     Run Keyword And Expect Error
@@ -144,6 +153,7 @@ Second Server Of A Multi-Create Failing To Build Fails The Wait Fast
 Slow Build Still Ends Active
     [Documentation]    A build that takes minutes longer than usual is not a failure: a
     ...    short wait times out with the server's state, a long enough one sees it ACTIVE.
+    [Tags]    build
     ${rule} =    Inject Fake Cloud Fault    build    slow    delay=2 min
     ${server} =    Create Server    name=slow-build
     Run Keyword And Expect Error    Server * is BUILD *, expected all ACTIVE within 60 seconds.
@@ -155,6 +165,7 @@ Slow Build Still Ends Active
 Read Answered 503 Once Is Retried
     [Documentation]    A GET is idempotent: when the API answers it 503 once, the library
     ...    retries it (and logs the retry), so a passing check is not lost to a blip.
+    [Tags]    api-retries
     ${server}    ${source} =    Create One Active Server    flaky-read
     ${rule} =    Inject Fake Cloud Fault    api    status    status=503    method=GET
     ...    path=*/servers/${server.id}
@@ -165,6 +176,7 @@ Read Answered 503 Once Is Retried
 Live Migration Request Answered 503 Is Not Retried
     [Documentation]    A POST may have taken effect although it failed, so it is never
     ...    retried: Live Migrate Server fails with the status, and nothing moved.
+    [Tags]    api-retries    live-migration
     ${server}    ${source} =    Create One Active Server    flaky-post
     ${target} =    Get Other Compute Host    ${server}
     ${rule} =    Inject Fake Cloud Fault    api    status    status=503    method=POST

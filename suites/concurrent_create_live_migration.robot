@@ -10,6 +10,8 @@ Resource         ../resources/livemig.resource
 
 Test Teardown    Delete Created Resources
 
+Test Tags        live-migration    multi-create    bug-1718455    bug-1712045
+
 
 *** Test Cases ***
 Live Migrate One Server Of A Two-Server Multi-Create

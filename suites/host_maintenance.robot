@@ -6,6 +6,8 @@ Resource         ../resources/livemig.resource
 
 Test Teardown    Delete Created Resources
 
+Test Tags        live-migration    host-maintenance
+
 
 *** Test Cases ***
 Empty A Disabled Host By Live Migration

@@ -9,7 +9,7 @@ Resource         ../resources/livemig.resource
 Test Setup       Set Fake Cloud Durations    running=600
 Test Teardown    Delete Created Resources
 
-Test Tags        fake-only
+Test Tags        fake-only    live-migration
 
 
 *** Test Cases ***
@@ -17,6 +17,7 @@ Abort A Running Live Migration
     [Documentation]    An abort must roll back: the record is `cancelled`, the server is
     ...    ACTIVE on its source, the source alone carries its allocation again and the
     ...    migration consumer holds nothing (no leak on the target).
+    [Tags]    abort    bug-1715182
     ${server}    ${source} =    Create One Active Server    abort
     ${target} =    Get Other Compute Host    ${server}
     Start Live Migration    ${server}    ${target}    until=running
@@ -30,6 +31,7 @@ Abort A Queued Live Migration
     [Documentation]    From microversion 2.65 a `queued` migration can be aborted too
     ...    (openstacksdk sends 2.80): it ends `cancelled` without running, and the one
     ...    ahead of it is not disturbed.
+    [Tags]    abort    queue    bug-1949808
     [Setup]    Set Fake Cloud Durations    running=60
     ${source}    ${first}    ${second} =    Put Servers On One Host    2    name=abort-queued
     ${target} =    Get Other Compute Host    ${first}
@@ -44,6 +46,7 @@ Abort A Queued Live Migration
 Force Complete A Running Live Migration
     [Documentation]    Force-complete must finish a migration that would otherwise run on
     ...    (600 s here) and leave the same proof as a normal completion.
+    [Tags]    force-complete
     ${server}    ${source} =    Create One Active Server    force
     ${target} =    Get Other Compute Host    ${server}
     Start Live Migration    ${server}    ${target}    until=running
@@ -54,6 +57,7 @@ Force Complete A Running Live Migration
 Aborting The Running Migration Lets The Queued One Proceed
     [Documentation]    When the migration holding the host's only slot is aborted, the
     ...    queued one must get the slot and complete, not stay `queued` forever.
+    [Tags]    abort    queue
     [Setup]    Set Fake Cloud Durations    running=60
     ${source}    ${first}    ${second} =    Put Servers On One Host    2    name=abort-first
     ${target} =    Get Other Compute Host    ${first}
@@ -69,6 +73,7 @@ Deleting A Migrating Server Frees Both Hosts
     [Documentation]    Deleting a server while it live-migrates must release every
     ...    allocation of the move: the server's on the target and the migration's on the
     ...    source (Nova bug 1848343 leaked the latter).
+    [Tags]    delete    bug-1848343
     ${server}    ${source} =    Create One Active Server    delete-migrating
     ${target} =    Get Other Compute Host    ${server}
     ${migration} =    Start Live Migration    ${server}    ${target}    until=running

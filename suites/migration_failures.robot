@@ -9,7 +9,7 @@ Resource         ../resources/livemig.resource
 
 Test Teardown    Delete Created Resources
 
-Test Tags        fake-only
+Test Tags        fake-only    live-migration    faults
 
 
 *** Test Cases ***
@@ -17,6 +17,7 @@ Failure While Running Is Rolled Back
     [Documentation]    A driver failure during the running phase ends the record `failed`;
     ...    the server must be ACTIVE on its source with its allocation back there and the
     ...    migration consumer must not keep anything (no leak on either host).
+    [Tags]    bug-1715182
     ${server}    ${source} =    Create One Active Server    fails-running
     ${target} =    Get Other Compute Host    ${server}
     Inject Fake Cloud Fault    live_migration    error    server=${server.name}
@@ -29,6 +30,7 @@ Failure While Running Is Rolled Back
 Failure Preparing The Destination Is Rolled Back
     [Documentation]    A pre_live_migration failure on the destination ends the record
     ...    `error` and must release the destination's claim.
+    [Tags]    bug-1715182
     ${server}    ${source} =    Create One Active Server    fails-preparing
     ${target} =    Get Other Compute Host    ${server}
     Inject Fake Cloud Fault    pre_live_migration    error    server=${server.name}
@@ -53,6 +55,7 @@ Unreachable Destination Is Refused Without Keeping A Claim
     ...    (check_can_live_migrate_destination) after the scheduler claimed it, the claim
     ...    must be dropped (Nova bug 1712411 kept it): the server keeps one allocation,
     ...    on its source, and the record ends `error`.
+    [Tags]    negative    bug-1712411
     ${server}    ${source} =    Create One Active Server    unreachable
     ${target} =    Get Other Compute Host    ${server}
     Inject Fake Cloud Fault    conductor    unreachable    server=${server.name}
@@ -64,6 +67,7 @@ Failing Source Check Keeps The Server Active
     [Documentation]    If the source compute fails check_can_live_migrate_source, Nova
     ...    must refuse the move as a pre-check error and leave the server ACTIVE on its
     ...    source (Nova bug 2044235 put it in ERROR).
+    [Tags]    negative    bug-2044235
     ${server}    ${source} =    Create One Active Server    source-check
     ${target} =    Get Other Compute Host    ${server}
     Inject Fake Cloud Fault    conductor    source_check_error    server=${server.name}

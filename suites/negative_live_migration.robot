@@ -6,6 +6,8 @@ Resource         ../resources/livemig.resource
 
 Test Teardown    Delete Created Resources
 
+Test Tags        live-migration    negative
+
 
 *** Test Cases ***
 Unknown Destination Host Is Refused
