@@ -27,6 +27,8 @@ class Clock(Protocol):
 class RealClock:
     """Wall-clock time; ``sleep`` really sleeps."""
 
+    label = "(wall clock)"
+
     def now(self) -> float:
         return time.monotonic()
 
@@ -36,6 +38,8 @@ class RealClock:
 
 class FakeCloudClock:
     """Virtual time of an embedded fake cloud with a manual clock; ``sleep`` advances it."""
+
+    label = "(virtual clock of the fake cloud)"
 
     def __init__(self, control, after_advance: Callable[[], None] | None = None, readings=None):
         self._control = control

@@ -58,7 +58,8 @@ class Waiter(Generic[T]):
             text = describe(observed)
             if text != last_text:
                 elapsed = self.clock.now() - start
-                logger.info(f"{self.subject}: {text} after {elapsed:.1f}s")
+                clock = getattr(self.clock, "label", "")  # which clock: virtual or wall
+                logger.info(f"{self.subject}: {text} after {elapsed:.1f}s {clock}".rstrip())
                 last_text = text
             if check is not None:
                 check(observed)

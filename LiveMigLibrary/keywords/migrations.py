@@ -267,6 +267,12 @@ class MigrationKeywords(KeywordGroup):
             raise CheckFailed(
                 f"Migration {migration.id} of server {server} has " + "; ".join(problems) + "."
             )
+        checked = [f"{name} {observed}" for name, observed, expected in checks if expected]
+        logger.info(
+            f"Migration {migration.id} of server {server} has "
+            + (", ".join(checked) if checked else f"status {migration.status}")
+            + ", as expected."
+        )
 
     @keyword(tags=["migrations", "assertions"])
     def server_should_have_no_migration_in_progress(self, server: Server | str) -> None:

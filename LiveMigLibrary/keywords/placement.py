@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from robot.api import logger
 from robot.api.deco import keyword
 
 from ..errors import CheckFailed, InvalidArgument
@@ -64,10 +65,12 @@ class PlacementKeywords(KeywordGroup):
         """
         consumer_id = self._consumer_id(consumer)
         allocations = self._ctx.admin.allocations(consumer_id)
-        if not allocations:
-            return {}
-        hosts = self._host_of_providers()
-        return {hosts.get(rp, rp): resources for rp, resources in allocations.items()}
+        if allocations:
+            hosts = self._host_of_providers()
+            allocations = {hosts.get(rp, rp): res for rp, res in allocations.items()}
+        # a read during a move is evidence of what Placement held meanwhile
+        self._ctx.evidence.note_allocations(consumer_id, allocations)
+        return allocations or {}
 
     @keyword(tags=["placement", "assertions"])
     def allocations_of_consumer_should_be_on_host(
@@ -93,8 +96,11 @@ class PlacementKeywords(KeywordGroup):
         ```
         """
 
+        seen: dict = {}
+
         def check() -> None:
             allocations = self.get_allocations_of_consumer(consumer)
+            seen["allocations"] = allocations
             if set(allocations) != {host} or not allocations[host]:
                 raise CheckFailed(
                     f"Allocations of consumer {_label(consumer)} are {_describe(allocations)}, "
@@ -102,6 +108,10 @@ class PlacementKeywords(KeywordGroup):
                 )
 
         self._eventually(check, within)
+        logger.info(
+            f"Allocations of consumer {_label(consumer)} are {_describe(seen['allocations'])}: "
+            f"only on host {host}, as expected."
+        )
 
     @keyword(tags=["placement", "assertions"])
     def consumer_should_hold_no_allocations(
@@ -131,6 +141,7 @@ class PlacementKeywords(KeywordGroup):
                 )
 
         self._eventually(check, within)
+        logger.info(f"Consumer {_label(consumer)} holds nothing in Placement, as expected.")
 
     def _eventually(self, check, within: timedelta) -> None:
         """Runs ``check`` until it passes or ``within`` has passed; then its failure stands."""
@@ -209,6 +220,7 @@ class PlacementKeywords(KeywordGroup):
         observed = {rc: int(usage.get(rc, 0)) for rc in wanted}
         if observed != wanted:
             raise CheckFailed(f"Usage of host {host} is {observed}, expected {wanted}.")
+        logger.info(f"Usage of host {host} is {observed}, as expected.")
 
 
 def _describe(allocations: dict) -> str:

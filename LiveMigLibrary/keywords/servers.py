@@ -363,6 +363,7 @@ class ServerKeywords(KeywordGroup):
         state = self._state(server)
         if state.host != host:
             raise CheckFailed(f"Server {server} is on host {state.host}, expected {host}.")
+        logger.info(f"Server {server} is on host {state.host}, as expected.")
 
     @keyword(tags=["servers", "assertions"])
     def server_status_should_be(
@@ -391,6 +392,7 @@ class ServerKeywords(KeywordGroup):
         if state.status != expected or not task_ok:
             want = expected if wanted_task == "any" else f"{expected} (task_state {wanted_task})"
             raise CheckFailed(f"Server {server} is {state.describe()}, expected {want}.")
+        logger.info(f"Server {server} is {state.describe()}, as expected.")
 
     def _state(self, server: Server | str) -> ServerState:
         sid = self._ctx.server_id(server)
