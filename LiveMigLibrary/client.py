@@ -209,6 +209,23 @@ class CloudClient:
             raise CloudError(f"find the {service_type} endpoint", None, "not in the catalog")
         return url.rstrip("/")
 
+    def auth_host(self) -> str | None:
+        """Host (and port) of the identity endpoint, never the rest of the auth data."""
+        with contextlib.suppress(Exception):
+            url = (self.conn.config.get_auth_args() or {}).get("auth_url")
+            if url:
+                return urlsplit(url).netloc or None
+        return None
+
+    def max_microversion(self, service_type: str) -> str | None:
+        """The highest microversion the cloud's `service_type` API announces."""
+        with contextlib.suppress(Exception):
+            proxy = getattr(self.conn, service_type)
+            data = proxy.get_endpoint_data()
+            if data is not None and data.max_microversion:
+                return "{}.{}".format(*data.max_microversion[:2])
+        return None
+
     # -- images, flavors, networks ------------------------------------------------------------
 
     def find_image_id(self, name_or_id: str) -> str | None:

@@ -21,6 +21,7 @@ from .importing import (
 from .keywords import (
     BatchKeywords,
     ConnectionKeywords,
+    EvidenceKeywords,
     FakeCloudKeywords,
     HostKeywords,
     MigrationKeywords,
@@ -40,6 +41,7 @@ class LiveMigLibrary(
     PlacementKeywords,
     FakeCloudKeywords,
     BatchKeywords,
+    EvidenceKeywords,
 ):
     """Keywords for acceptance-testing OpenStack live migration.
 
@@ -227,12 +229,16 @@ class LiveMigLibrary(
     # -- listener: evidence and cleanup (not keywords: auto_keywords is off) -----------------
 
     def start_test(self, data, result) -> None:
+        if import_failed(self):
+            return
         self._ctx.evidence.test_started(result.parent.full_name, result.name)
         run = self._ctx.evidence.run
         if run.output_dir is None:
             run.output_dir, run.pabot_index = _output_location()
 
     def end_test(self, data, result) -> None:
+        if import_failed(self):
+            return
         try:
             self._ctx.evidence.test_ended(result.status)
         except Exception as error:  # evidence must never change a test's outcome
@@ -245,12 +251,31 @@ class LiveMigLibrary(
         if import_failed(self):
             return
         try:
+            self._set_metadata(result)
+        except Exception as error:  # metadata must never hide the suite's own result
+            logger.warn(f"LiveMigLibrary could not set the suite metadata: {error}")
+        try:
             problems = self._cleanup()
         except Exception as error:  # cleanup must never hide the suite's own result
             logger.warn(f"LiveMigLibrary cleanup failed: {error}")
             return
         if problems:
             logger.warn("LiveMigLibrary cleanup was incomplete.")
+
+    def _set_metadata(self, result) -> None:
+        """What was tested, on this suite and on the top suite (report.html's summary)."""
+        from .evidence.metadata import MIGRATIONS_LINK, cloud_metadata
+
+        meta = cloud_metadata(self._ctx)
+        run = self._ctx.evidence.run
+        run.metadata.update(meta)
+        top = result
+        while top.parent is not None:
+            top = top.parent
+        for suite in {id(result): result, id(top): top}.values():
+            for name, value in meta.items():
+                suite.metadata.setdefault(name, value)
+        top.metadata.setdefault("Migrations", MIGRATIONS_LINK)
 
     def close(self) -> None:
         if import_failed(self):

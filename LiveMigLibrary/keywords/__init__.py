@@ -2,6 +2,7 @@
 
 from .batch import BatchKeywords
 from .connection import ConnectionKeywords
+from .evidence import EvidenceKeywords
 from .fake_cloud import FakeCloudKeywords
 from .hosts import HostKeywords
 from .migrations import MigrationKeywords
@@ -11,6 +12,7 @@ from .servers import ServerKeywords
 __all__ = [
     "BatchKeywords",
     "ConnectionKeywords",
+    "EvidenceKeywords",
     "FakeCloudKeywords",
     "HostKeywords",
     "MigrationKeywords",
