@@ -9,6 +9,8 @@ Resource         ../resources/livemig.resource
 
 Test Teardown    Delete Created Resources
 
+Test Tags        live-migration    concurrency
+
 
 *** Test Cases ***
 Gather The Servers Of A Multi-Create On One Host Concurrently
