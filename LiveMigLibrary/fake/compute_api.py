@@ -55,6 +55,7 @@ SIMPLE_ACTIONS = {
     "start": ((STOPPED,), "powering-on", ACTIVE, RUNNING, "compute_start_instance"),
 }
 LIVE_MIGRATABLE = (ACTIVE, PAUSED)
+API_HOST = "controller"  # CONF.host of nova-api: its events (api_lock, api_unlock) name it
 
 
 class ComputeAPI:
@@ -161,6 +162,8 @@ class ComputeAPI:
         description: str | None,
         hostname: str | None = None,
         networks=None,
+        tags: list[str] | None = None,
+        requested_destination: str | None = None,
     ) -> tuple[list[Instance], str]:
         store = self.store
         count = self._check_num_instances_quota(ctx.project_id, flavor, min_count, max_count)
@@ -187,6 +190,7 @@ class ComputeAPI:
                 key_name=key_name,
                 description=description,
                 hostname=(hostname or display).lower().replace("_", "-")[:63],
+                tags=list(tags or []),
             )
             if networks not in (None, "none"):
                 inst.addresses = {
@@ -209,6 +213,8 @@ class ComputeAPI:
                 user_id=ctx.user_id,
                 num_instances=count,
                 availability_zone=availability_zone,
+                # 2.74 host/hypervisor_hostname: a Destination the scheduler must honour
+                requested_destination=requested_destination,
             )
             self.actions.start(ctx, inst.uuid, "create")
             instances.append(inst)
@@ -302,16 +308,22 @@ class ComputeAPI:
         )
 
     def lock(self, ctx: RequestContext, inst: Instance, reason: str | None) -> None:
-        self.actions.start(ctx, inst.uuid, "lock")
-        inst.locked, inst.locked_by, inst.locked_reason = (
-            True,
-            ("admin" if ctx.is_admin and ctx.project_id != inst.project_id else "owner"),
-            reason,
-        )
+        """Nova's ``API.lock``: an owner re-locking changes nothing and records nothing."""
+        is_owner = inst.project_id == ctx.project_id
+        if inst.locked and is_owner:
+            return
+        action = self.actions.start(ctx, inst.uuid, "lock")
+        ev = self.actions.event_start(action, "api_lock", API_HOST)  # @wrap_instance_event
+        inst.locked, inst.locked_by = True, "owner" if is_owner else "admin"
+        if reason:
+            inst.locked_reason = reason
+        self.actions.event_finish(action, ev)
 
     def unlock(self, ctx: RequestContext, inst: Instance) -> None:
-        self.actions.start(ctx, inst.uuid, "unlock")
+        action = self.actions.start(ctx, inst.uuid, "unlock")
+        ev = self.actions.event_start(action, "api_unlock", API_HOST)
         inst.locked, inst.locked_by, inst.locked_reason = False, None, None
+        self.actions.event_finish(action, ev)
 
     # -- live migration ---------------------------------------------------------
 

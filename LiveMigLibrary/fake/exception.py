@@ -89,7 +89,20 @@ class InstanceActionNotFound(NotFound):
 
 
 class InstanceInvalidState(Conflict):
+    """``raise_http_conflict_for_instance_invalid_state``'s words.
+
+    Without a state (a task_state of None) Nova falls back to "is in an invalid state".
+    """
+
     msg_fmt = "Cannot '%(action)s' instance %(instance_uuid)s while it is in %(attr)s %(state)s"
+
+    def __init__(self, message: str | None = None, **kwargs):
+        if message is None and kwargs.get("state") is None:
+            message = (
+                f"Instance {kwargs.get('instance_uuid')} is in an invalid state for "
+                f"'{kwargs.get('action')}'"
+            )
+        super().__init__(message, **kwargs)
 
 
 class InstanceIsLocked(Conflict):

@@ -153,6 +153,7 @@ class Instance:
     config_drive: str = ""
     deleted: bool = False
     hostname: str = ""
+    tags: list = field(default_factory=list)  # server tags (2.26), kept sorted
     # the in-flight build or move event, so a delete can cancel it
     pending: object | None = None
     # every change of vm_state, task_state or host: [(t, vm_state, task_state, host)]

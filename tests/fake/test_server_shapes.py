@@ -68,16 +68,18 @@ MEMBER_296 = (
 MEMBER_2100 = MEMBER_296 | {"scheduler_hints"}
 
 
+# The api samples' servers have a port ("networks": "auto"): security_groups comes
+# from the port's groups.
 @pytest.fixture
 def admin_srv(admin, ctl):
-    sid = admin.boot("shape")
+    sid = admin.boot("shape", networks="auto")
     ctl.settle()
     return sid
 
 
 @pytest.fixture
 def member_srv(member, ctl):
-    sid = member.boot("shape")
+    sid = member.boot("shape", networks="auto")
     ctl.settle()
     return sid
 
@@ -154,8 +156,10 @@ def test_progress_only_for_progress_statuses(admin, ctl, admin_srv):
     assert "fault" not in srv
 
 
-def test_addresses_empty_without_networks(admin, admin_srv):
-    assert admin.server(admin_srv)["addresses"] == {}
+def test_addresses_empty_without_networks(admin, ctl):
+    sid = admin.boot("no-net", networks="none")
+    ctl.settle()
+    assert admin.server(sid)["addresses"] == {}
 
 
 def test_host_status_tracks_service(admin, admin_srv):

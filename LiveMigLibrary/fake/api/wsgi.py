@@ -146,6 +146,10 @@ class Service:
     def error_body(self, req: ApiRequest, code: int, message: str) -> object:
         return {"error": {"code": code, "title": TITLES.get(code, "Error"), "message": message}}
 
+    def unrouted(self, req: ApiRequest, wrong_method: bool) -> Reply | None:
+        """The answer to a path (or method) no route matches; None: the usual error."""
+        return None
+
 
 class Application:
     """Dispatches to the services by path prefix; one instance per fake cloud."""
@@ -181,7 +185,9 @@ class Application:
             headers["X-Compute-Request-Id"] = req.request_id
         headers.update(reply.headers)
         body = b""
-        if reply.body is not None and reply.status not in (204, 304):
+        if isinstance(reply.body, bytes):  # already rendered, Content-Type in its headers
+            body = reply.body
+        elif reply.body is not None and reply.status not in (204, 304):
             body = json.dumps(reply.body).encode()
         elif reply.status in (202, 204):
             headers.pop("Content-Type", None) if reply.status == 204 else None
@@ -195,7 +201,11 @@ class Application:
             adapter = self.url_map.bind_to_environ(req.request.environ)
             try:
                 handler, url_args = adapter.match()
-            except NotFound:
+            except (NotFound, MethodNotAllowed) as exc:
+                if svc is not None and (
+                    reply := svc.unrouted(req, isinstance(exc, MethodNotAllowed))
+                ):
+                    return reply
                 if svc is None:
                     return Reply(
                         404,
@@ -235,7 +245,9 @@ class Application:
             reply.headers = {**extra, **reply.headers}
             return reply
         except FakeCloudError as exc:
-            return self._error(req, svc, exc.code, str(exc), extra)
+            # an exception may carry headers of its own (a 406 keeps the version headers)
+            headers = {**extra, **getattr(exc, "headers", {})}
+            return self._error(req, svc, exc.code, str(exc), headers)
         except MethodNotAllowed:
             return self._error(
                 req, svc, 405, "The method is not allowed for the requested URL.", extra

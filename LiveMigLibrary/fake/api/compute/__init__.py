@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from werkzeug.routing import Rule
 
+from ...exception import NotAcceptable
 from ..wsgi import (
     COMPUTE_MAX,
     COMPUTE_MIN,
@@ -15,7 +18,7 @@ from ..wsgi import (
     parse_version,
     public,
 )
-from . import admin, migrations, servers
+from . import admin, migrations, server_tags, servers
 
 VERSION_HEADERS = ("OpenStack-API-Version", "X-OpenStack-Nova-API-Version")
 
@@ -30,6 +33,7 @@ class ComputeService(Service):
             Rule(self.prefix, endpoint=self.versions, methods=["GET"]),
             Rule(p, endpoint=self.version, methods=["GET"]),
             *servers.rules(p, self),
+            *server_tags.rules(p, self),
             *migrations.rules(p, self),
             *admin.rules(p, self),
         ]
@@ -47,13 +51,47 @@ class ComputeService(Service):
             text = headers.get("X-OpenStack-Nova-API-Version")
         req.version = COMPUTE_MIN
         if text is not None:
-            req.version = parse_version(text, "compute", COMPUTE_MIN, COMPUTE_MAX)
-        v = fmt_version(req.version)
+            try:
+                req.version = parse_version(text, "compute", COMPUTE_MIN, COMPUTE_MAX)
+            except NotAcceptable as exc:
+                # Nova's Fault echoes the (unsupported) version it parsed, and Vary
+                exc.headers = self._version_headers(text.strip())
+                raise
+        return self._version_headers(fmt_version(req.version))
+
+    @staticmethod
+    def _version_headers(v: str) -> dict:
         return {
             "OpenStack-API-Version": f"compute {v}",
             "X-OpenStack-Nova-API-Version": v,
             "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version",
         }
+
+    def unrouted(self, req: ApiRequest, wrong_method: bool) -> Reply:
+        """Nova's Router: no route for the path and method is webob's bare 404.
+
+        routes matches the method too, so a wrong method is a 404 as well (never a
+        405); the body is webob's, negotiated on Accept, never a Nova fault.
+        """
+        offers = ("text/html", "application/json")
+        accept = req.request.headers.get("Accept", "").strip()
+        match = "text/html"
+        if accept:
+            match = req.request.accept_mimetypes.best_match(offers) or "text/plain"
+        explanation = "The resource could not be found."
+        if match == "text/html":
+            body = (
+                "<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n"
+                f"  <h1>404 Not Found</h1>\n  {explanation}<br /><br />\n\n\n\n"
+                " </body>\n</html>"
+            )
+        elif match == "application/json":
+            body = json.dumps(
+                {"message": f"{explanation}\n\n\n", "code": "404 Not Found", "title": "Not Found"}
+            )
+        else:
+            body = f"404 Not Found\n\n{explanation}\n\n\n"
+        return Reply(404, body.encode(), {"Content-Type": f"{match}; charset=UTF-8"})
 
     def error_body(self, req: ApiRequest, code: int, message: str) -> dict:
         return {NOVA_FAULT_NAMES.get(code, "computeFault"): {"code": code, "message": message}}

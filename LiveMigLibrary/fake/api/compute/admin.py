@@ -8,6 +8,7 @@ from werkzeug.routing import Rule
 from ...config import DEFAULT_QUOTAS
 from ...exception import (
     BadRequest,
+    Conflict,
     HypervisorNotFound,
     InstanceActionNotFound,
     NotFound,
@@ -16,13 +17,24 @@ from ...exception import (
 )
 from ..wsgi import ApiRequest, Reply
 from . import views
-from .common import boolean, invalid, no_extra_properties, require_admin
+from .common import (
+    MAX_LIMIT,
+    boolean,
+    check_query,
+    collection_links,
+    invalid,
+    no_extra_properties,
+    parse_time,
+    query_limit,
+    require_admin,
+)
 
 
 def rules(p: str, svc) -> list[Rule]:
     return [
         Rule(p + "/os-services", endpoint=services, methods=["GET"]),
         Rule(p + "/os-services/<service_id>", endpoint=update_service, methods=["PUT"]),
+        Rule(p + "/os-services/<service_id>", endpoint=delete_service, methods=["DELETE"]),
         Rule(p + "/os-hypervisors", endpoint=hypervisors, methods=["GET"]),
         Rule(p + "/os-hypervisors/detail", endpoint=hypervisors_detail, methods=["GET"]),
         Rule(p + "/os-hypervisors/statistics", endpoint=hypervisor_statistics, methods=["GET"]),
@@ -78,33 +90,52 @@ def services(req: ApiRequest) -> Reply:
     return Reply(200, {"services": out})
 
 
-def _legacy_service_update(req: ApiRequest, action: str) -> Reply:
+def _legacy_service_body(req: ApiRequest) -> dict:
+    """``schemas/services.py`` ``update`` (2.0-2.10) / ``update_v211`` (2.11-2.52).
+
+    The schema is checked before anything else, so a body with ``forced_down`` at
+    2.10 is a 400 whatever the action in the path.
+    """
     body = req.json()
-    keys = {"host", "binary"} | (
-        {"disabled_reason"}
-        if action == "disable-log-reason"
-        else {"forced_down"}
-        if action == "force-down"
-        else set()
-    )
-    no_extra_properties(body, keys)
-    host, binary = body.get("host"), body.get("binary")
-    if not host or not binary:
-        raise BadRequest("Invalid input for field/attribute host/binary.")
+    for key in ("host", "binary", "disabled_reason"):
+        value = body.get(key)
+        if key in body and (not isinstance(value, str) or not 1 <= len(value) <= 255):
+            raise invalid(key, value, f"{value!r} is not of type 'string'")
+    if "forced_down" in body and req.mv("2.11"):
+        boolean("forced_down", body["forced_down"])
+    for key in ("host", "binary"):
+        if key not in body:
+            raise BadRequest(f"'{key}' is a required property")
+    allowed = {"host", "binary", "disabled_reason"} | ({"forced_down"} if req.mv("2.11") else set())
+    no_extra_properties(body, allowed)
+    return body
+
+
+def _legacy_service_update(req: ApiRequest, action: str, body: dict) -> Reply:
+    host, binary = body["host"], body["binary"]
+    if action == "disable-log-reason" and "disabled_reason" not in body:
+        raise BadRequest("Missing disabled reason field")
+    if action == "force-down" and "forced_down" not in body:
+        raise BadRequest("Missing forced_down field")
+    if binary != "nova-compute":
+        raise BadRequest(
+            f"Updating a {binary} service is not supported. Only nova-compute "
+            "services can be updated."
+        )
     store = req.cloud.store
     with req.cloud.lock:
         svc = next(
             (s for s in store.services.values() if s.host == host and s.binary == binary), None
         )
         if svc is None:
-            raise NotFound(f"Service {binary} on host {host} not found.")
+            raise NotFound(f"Could not find binary {binary} on host {host}.")
         result = {"host": host, "binary": binary}
         if action == "enable":
             svc.status, svc.disabled_reason = "enabled", None
         elif action in ("disable", "disable-log-reason"):
             svc.status = "disabled"
-            svc.disabled_reason = body.get("disabled_reason")
-            if action == "disable-log-reason":
+            svc.disabled_reason = body.get("disabled_reason") if action != "disable" else None
+            if svc.disabled_reason:
                 result["disabled_reason"] = svc.disabled_reason
         elif action == "force-down":
             svc.forced_down = boolean("forced_down", body.get("forced_down"))
@@ -115,40 +146,90 @@ def _legacy_service_update(req: ApiRequest, action: str) -> Reply:
 
 
 def update_service(req: ApiRequest, service_id: str) -> Reply:
-    require_admin(req, "os_compute_api:os-services:update")
     if not req.mv("2.53"):
-        if service_id not in ("enable", "disable", "disable-log-reason", "force-down"):
-            raise NotFound(f"Unknown action {service_id}")
-        if service_id == "force-down" and not req.mv("2.11"):
-            raise NotFound("The resource could not be found.")
-        return _legacy_service_update(req, service_id)
+        body = _legacy_service_body(req)
+        require_admin(req, "os_compute_api:os-services:update")
+        actions = {"enable", "disable", "disable-log-reason"}
+        if req.mv("2.11"):
+            actions.add("force-down")
+        if service_id not in actions:
+            raise NotFound("Unknown action")
+        return _legacy_service_update(req, service_id, body)
     body = req.json()
-    no_extra_properties(body, {"status", "disabled_reason", "forced_down"})
-    if not body:
-        raise BadRequest(
-            "No updates were requested. Fields 'status' or 'forced_down' should be specified."
-        )
     status = body.get("status")
-    if status is not None and status not in ("enabled", "disabled"):
+    if "status" in body and status not in ("enabled", "disabled"):
         raise invalid("status", status, f"{status!r} is not one of ['enabled', 'disabled']")
-    if "disabled_reason" in body and status != "disabled":
-        raise BadRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.")
+    if "disabled_reason" in body:
+        reason = body["disabled_reason"]
+        if not isinstance(reason, str) or not 1 <= len(reason) <= 255:
+            raise invalid("disabled_reason", reason, f"{reason!r} is not of type 'string'")
+    if "forced_down" in body:
+        boolean("forced_down", body["forced_down"])
+    no_extra_properties(body, {"status", "disabled_reason", "forced_down"})
     if not _is_uuid(service_id):
         raise BadRequest(f"Invalid uuid {service_id}")
+    require_admin(req, "os_compute_api:os-services:update")
     with req.cloud.lock:
         svc = req.cloud.store.service_by_uuid.get(service_id)
         if svc is None:
             raise ServiceNotFound(service_id=service_id)
+        if svc.binary != "nova-compute":
+            raise BadRequest(
+                f"Updating a {svc.binary} service is not supported. Only nova-compute "
+                "services can be updated."
+            )
+        if status == "enabled" and body.get("disabled_reason"):
+            raise BadRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.")
+        if status is None and "forced_down" not in body:
+            raise BadRequest(
+                "No updates were requested. Fields 'status' or 'forced_down' should be specified."
+            )
         if status == "enabled":
             svc.status, svc.disabled_reason = "enabled", None
         elif status == "disabled":
             svc.status, svc.disabled_reason = "disabled", body.get("disabled_reason")
         if "forced_down" in body:
-            if svc.binary != "nova-compute":
-                raise BadRequest("Updating a nova-compute service is only allowed.")
             svc.forced_down = boolean("forced_down", body["forced_down"])
         svc.updated_at = req.cloud.clock.now()
         return Reply(200, {"service": views.service(req, svc)})
+
+
+def delete_service(req: ApiRequest, service_id: str) -> Reply:
+    """``DELETE /os-services/{id}`` (admin): refused while the host has work on it."""
+    require_admin(req, "os_compute_api:os-services:delete")
+    store = req.cloud.store
+    if req.mv("2.53") and not _is_uuid(service_id):
+        raise BadRequest(f"Invalid uuid {service_id}")
+    if not req.mv("2.53") and not service_id.lstrip("-").isdigit():
+        raise BadRequest("Invalid input received: id must be an integer")
+    with req.cloud.lock:
+        svc = (
+            store.service_by_uuid.get(service_id)
+            if req.mv("2.53")
+            else store.services.get(int(service_id))
+        )
+        if svc is None:
+            raise NotFound(f"Service {service_id} not found.")
+        if svc.binary == "nova-compute":
+            if store.by_host.get(svc.host):
+                raise Conflict(
+                    "Unable to delete compute service that is hosting instances. Migrate "
+                    "or delete the instances first."
+                )
+            over = ("completed", "error", "failed", "cancelled", "confirmed", "reverted", "done")
+            if any(
+                svc.host in (m.source_compute, m.dest_compute) and m.status not in over
+                for m in store.migrations.values()
+            ):
+                raise Conflict(
+                    "Unable to delete compute service that has in-progress migrations. "
+                    "Complete the migrations or delete the instances first."
+                )
+            req.cloud.computes.remove_host(svc.host)  # the node, its provider, the service
+        else:
+            store.services.pop(svc.id, None)
+            store.service_by_uuid.pop(svc.uuid, None)
+    return Reply(204)
 
 
 def _is_uuid(text: str) -> bool:
@@ -164,6 +245,23 @@ def _is_uuid(text: str) -> bool:
 # -- os-hypervisors ----------------------------------------------------------------------
 
 
+def _hypervisor_page(req: ApiRequest, nodes: list) -> list:
+    """``HostAPI.compute_node_get_all`` with a marker (node uuid or id) and a limit."""
+    limit = query_limit(req)
+    marker = req.args.get("marker")
+    if marker is not None:
+        store = req.cloud.store
+        node = store.node_by_uuid.get(marker) or (
+            store.node_by_id.get(int(marker)) if marker.isdigit() else None
+        )
+        if node is None:
+            raise BadRequest(f"marker [{marker}] not found")
+        nodes = [n for n in nodes if n.id > node.id]
+    if limit is not None:
+        nodes = nodes[: min(limit, MAX_LIMIT)]
+    return nodes
+
+
 def _hypervisor_list(req: ApiRequest, detail: bool) -> Reply:
     require_admin(
         req,
@@ -171,15 +269,31 @@ def _hypervisor_list(req: ApiRequest, detail: bool) -> Reply:
         if detail
         else "os_compute_api:os-hypervisors:list",
     )
+    paging = req.mv("2.33")
+    if req.mv("2.53"):
+        check_query(req, {"limit", "marker", "hypervisor_hostname_pattern", "with_servers"})
     pattern = req.args.get("hypervisor_hostname_pattern") if req.mv("2.53") else None
     with_servers = req.mv("2.53") and boolean("with_servers", req.args.get("with_servers", "false"))
-    with req.cloud.lock:
-        nodes = [n for n in req.cloud.store.nodes.values() if pattern is None or pattern in n.host]
-        if pattern is not None and not nodes:
-            raise HypervisorNotFound(hypervisor=pattern)
-        return Reply(
-            200, {"hypervisors": [views.hypervisor(req, n, detail, with_servers) for n in nodes]}
+    if pattern is not None and paging and ("limit" in req.args or req.args.get("marker")):
+        raise BadRequest(
+            "Paging over hypervisors with the hypervisor_hostname_pattern query "
+            "parameter is not supported."
         )
+    with req.cloud.lock:
+        nodes = sorted(req.cloud.store.nodes.values(), key=lambda n: n.id)
+        if pattern is not None:
+            nodes = [n for n in nodes if pattern in n.host]
+            if not nodes:
+                raise HypervisorNotFound(hypervisor=pattern)
+        elif paging:
+            nodes = _hypervisor_page(req, nodes)
+        views_ = [views.hypervisor(req, n, detail, with_servers) for n in nodes]
+        body: dict = {"hypervisors": views_}
+        if paging and pattern is None:
+            collection = "os-hypervisors/detail" if detail else "os-hypervisors"
+            if links := collection_links(req, views_, collection, lambda v: v["id"]):
+                body["hypervisors_links"] = links
+        return Reply(200, body)
 
 
 def hypervisors(req: ApiRequest) -> Reply:
@@ -236,6 +350,8 @@ def hypervisor_uptime(req: ApiRequest, hypervisor_id: str) -> Reply:
 def _find_hypervisor(req: ApiRequest, hypervisor_id: str):
     store = req.cloud.store
     if req.mv("2.53"):
+        if not _is_uuid(hypervisor_id):  # _validate_id
+            raise BadRequest(f"Invalid uuid {hypervisor_id}")
         node = store.node_by_uuid.get(hypervisor_id)
     else:
         node = store.node_by_id.get(int(hypervisor_id)) if hypervisor_id.isdigit() else None
@@ -493,12 +609,53 @@ def flavor_extra_specs(req: ApiRequest, flavor_id: str) -> Reply:
 
 
 def instance_actions(req: ApiRequest, server_id: str) -> Reply:
+    """From 2.58: ``changes-since``, ``changes-before`` (2.66), ``limit`` and ``marker``."""
+    since = before = limit = marker = None
+    if req.mv("2.58"):
+        allowed = {"limit", "marker", "changes-since"} | (
+            {"changes-before"} if req.mv("2.66") else set()
+        )
+        check_query(req, allowed)
+        if (text := req.args.get("changes-since")) is not None:
+            since = parse_time(req, "changes-since", text)
+        if (text := req.args.get("changes-before")) is not None:
+            before = parse_time(req, "changes-before", text)
+        if since is not None and before is not None and before < since:
+            raise BadRequest(
+                "The value of changes-since must be less than or equal to changes-before."
+            )
+        limit = query_limit(req)
+        marker = req.args.get("marker")
     with req.cloud.lock:
         inst = req.cloud.compute_api.get(req.ctx, server_id, read_deleted=req.mv("2.21"))
+        # newest first: order_by(desc("created_at"), desc("id"))
         records = list(reversed(req.cloud.store.actions.get(inst.uuid, [])))
-        return Reply(
-            200, {"instanceActions": [views.instance_action(req, a, False) for a in records]}
-        )
+        if limit == 0:
+            records = []
+        records = [
+            a
+            for a in records
+            if (since is None or a.updated_at >= since)
+            and (before is None or a.updated_at <= before)
+        ]
+        if marker is not None:
+            idx = next((i for i, a in enumerate(records) if a.request_id == marker), None)
+            if idx is None:
+                # nova's actions_get formats the marker after replacing it by the lookup
+                raise BadRequest("Marker None could not be found.")
+            records = records[idx + 1 :]
+        records = records[: min(limit if limit is not None else MAX_LIMIT, MAX_LIMIT)]
+        body = {"instanceActions": [views.instance_action(req, a, False) for a in records]}
+        if req.mv("2.58") and (
+            links := collection_links(
+                req,
+                records,
+                f"servers/{server_id}/os-instance-actions",
+                lambda a: a.request_id,
+            )
+        ):
+            body["links"] = links
+        return Reply(200, body)
 
 
 def instance_action(req: ApiRequest, server_id: str, request_id: str) -> Reply:

@@ -8,7 +8,7 @@ from ...exception import BadRequest, MigrationNotFoundForInstance, NotFound
 from ...objects import IN_PROGRESS_MIGRATION
 from ..wsgi import ApiRequest, Reply
 from . import views
-from .common import action_body, invalid, paginate, parse_time, require_admin
+from .common import action_body, check_query, invalid, paginate, parse_time, require_admin
 
 
 def rules(p: str, svc) -> list[Rule]:
@@ -39,6 +39,14 @@ def _need(req: ApiRequest, version: str) -> None:
 def os_migrations(req: ApiRequest) -> Reply:
     require_admin(req, "os_compute_api:os-migrations:index")
     args = req.args
+    if req.mv("2.59"):  # index_query_v259 and later: additionalProperties False
+        allowed = {"hidden", "host", "instance_uuid", "source_compute", "status"}
+        allowed |= {"migration_type", "limit", "marker", "changes-since"}
+        if req.mv("2.66"):
+            allowed.add("changes-before")
+        if req.mv("2.80"):
+            allowed |= {"user_id", "project_id"}
+        check_query(req, allowed)
     store = req.cloud.store
     since = before = None
     if req.mv("2.59") and args.get("changes-since"):
@@ -58,7 +66,7 @@ def os_migrations(req: ApiRequest) -> Reply:
                 continue
             if (s := args.get("status")) and m.status != s:
                 continue
-            if (t := args.get("migration_type")) and req.mv("2.23") and m.migration_type != t:
+            if (t := args.get("migration_type")) and m.migration_type != t:
                 continue
             if (sc := args.get("source_compute")) and m.source_compute != sc:
                 continue

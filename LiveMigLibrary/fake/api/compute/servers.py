@@ -7,9 +7,9 @@ import secrets
 
 from werkzeug.routing import Rule
 
-from ...exception import BadRequest, PolicyNotAuthorized
+from ...exception import BadRequest, ComputeHostNotFound, Forbidden, PolicyNotAuthorized
 from ..wsgi import ApiRequest, Reply
-from . import views
+from . import server_tags, views
 from .common import (
     action_body,
     boolean,
@@ -18,6 +18,7 @@ from .common import (
     paginate,
     parse_time,
     positive_int,
+    query_invalid,
     require_admin,
 )
 
@@ -42,12 +43,55 @@ CREATE_KEYS = {
     "return_reservation_id",
     "security_groups",
     "user_data",
-    "description",
-    "tags",
-    "trusted_image_certificates",
-    "host",
-    "hypervisor_hostname",
-    "hostname",
+}
+# keys the create schema gains at a microversion (create_v219 ... create_v290)
+CREATE_KEYS_SINCE = {
+    "description": "2.19",
+    "tags": "2.52",
+    "trusted_image_certificates": "2.63",
+    "host": "2.74",
+    "hypervisor_hostname": "2.74",
+    "hostname": "2.90",
+}
+# nova/api/openstack/compute/schemas/servers.py VALID_SORT_KEYS
+SERVER_LIST_IGNORE_SORT_KEY = [
+    "architecture", "cell_name", "cleaned", "default_ephemeral_device",
+    "default_swap_device", "deleted", "deleted_at", "disable_terminate",
+    "ephemeral_gb", "ephemeral_key_uuid", "id", "key_data", "launched_on",
+    "locked", "memory_mb", "os_type", "reservation_id", "root_gb",
+    "shutdown_terminate", "user_data", "vcpus", "vm_mode",
+]  # fmt: skip
+VALID_SORT_KEYS = [
+    "access_ip_v4", "access_ip_v6", "auto_disk_config", "availability_zone",
+    "config_drive", "created_at", "display_description", "display_name", "host",
+    "hostname", "image_ref", "instance_type_id", "kernel_id", "key_name",
+    "launch_index", "launched_at", "locked_by", "node", "power_state", "progress",
+    "project_id", "ramdisk_id", "root_device_name", "task_state", "terminated_at",
+    "updated_at", "user_id", "uuid", "vm_state",
+] + SERVER_LIST_IGNORE_SORT_KEY  # fmt: skip
+# sort key -> the instance attribute it orders by (keys the model has no field for
+# order as equal)
+SORT_ATTRS = {
+    "availability_zone": "availability_zone",
+    "created_at": "created_at",
+    "display_description": "description",
+    "display_name": "name",
+    "host": "host",
+    "hostname": "hostname",
+    "image_ref": "image_id",
+    "key_name": "key_name",
+    "launch_index": "launch_index",
+    "launched_at": "launched_at",
+    "locked": "locked",
+    "locked_by": "locked_by",
+    "node": "node",
+    "power_state": "power_state",
+    "project_id": "project_id",
+    "task_state": "task_state",
+    "updated_at": "updated_at",
+    "user_id": "user_id",
+    "uuid": "uuid",
+    "vm_state": "vm_state",
 }
 STATUSES = {
     "ACTIVE",
@@ -100,7 +144,10 @@ def create(req: ApiRequest) -> Reply:
     server = body.get("server")
     if not isinstance(server, dict):
         raise invalid("server", server, "'server' is a required property")
-    no_extra_properties(server, CREATE_KEYS)
+    allowed = CREATE_KEYS | {k for k, since in CREATE_KEYS_SINCE.items() if req.mv(since)}
+    if req.mv("2.57"):
+        allowed.discard("personality")
+    no_extra_properties(server, allowed, "server")
     name = server.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 255:
         raise invalid(
@@ -127,6 +174,12 @@ def create(req: ApiRequest) -> Reply:
     if min_count > max_count:
         raise BadRequest("min_count must be <= max_count")
     return_rid = boolean("return_reservation_id", server.get("return_reservation_id", False))
+    tags = server_tags.validate_tags(server["tags"]) if "tags" in server else []
+    requested_host = server.get("host")
+    requested_node = server.get("hypervisor_hostname")
+    for key, value in (("host", requested_host), ("hypervisor_hostname", requested_node)):
+        if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 255):
+            raise invalid(key, value, f"{value!r} is not a 'hostname'")
     api = _api(req)
     with req.cloud.lock:
         flavor = api.flavor(server["flavorRef"])  # FlavorNotFound: 400
@@ -137,6 +190,14 @@ def create(req: ApiRequest) -> Reply:
             image_id = api.image(image_ref)
         except Exception:
             raise BadRequest("Can not find requested image") from None
+        if requested_host or requested_node:
+            # _process_requested_host_or_hypervisor_hostname, then _validate_host_or_node
+            require_admin(req, "compute:servers:create:requested_destination")
+            for value in (requested_host, requested_node):
+                if value and value not in req.cloud.store.nodes:
+                    raise ComputeHostNotFound(host=value)
+            if requested_host and requested_node and requested_host != requested_node:
+                raise ComputeHostNotFound(host=requested_host)
         az = server.get("availability_zone")
         if az is not None:
             zones = {n.zone for n in req.cloud.store.nodes.values()}
@@ -158,6 +219,8 @@ def create(req: ApiRequest) -> Reply:
             description=server.get("description"),
             hostname=server.get("hostname"),
             networks=networks,
+            tags=tags,
+            requested_destination=requested_host or requested_node,
         )
         first = instances[0]
     if return_rid:
@@ -169,7 +232,8 @@ def create(req: ApiRequest) -> Reply:
                 "id": first.uuid,
                 "links": views.links(req, "servers", first.uuid),
                 "OS-DCF:diskConfig": "MANUAL",
-                "security_groups": [{"name": "default"}],
+                # _add_security_grps(create_request=True): the request's groups
+                "security_groups": server.get("security_groups", [{"name": "default"}]),
                 "adminPass": server.get("adminPass") or secrets.token_urlsafe(9),
             }
         },
@@ -177,9 +241,69 @@ def create(req: ApiRequest) -> Reply:
     )
 
 
+TRUE_STRINGS = ("1", "t", "true", "on", "y", "yes")
+FALSE_STRINGS = ("0", "f", "false", "off", "n", "no")
+
+
+def _strict_bool(value: str) -> bool:
+    """oslo's ``bool_from_string(strict=True)`` as ``common.is_locked`` uses it."""
+    low = value.strip().lower()
+    if low in TRUE_STRINGS:
+        return True
+    if low in FALSE_STRINGS:
+        return False
+    acceptable = ", ".join(f"'{v}'" for v in sorted(TRUE_STRINGS + FALSE_STRINGS))
+    raise BadRequest(
+        f"Invalid input received: Unrecognized value '{value}', acceptable values are: {acceptable}"
+    )
+
+
+def _sort_params(req: ApiRequest) -> list[tuple[str, bool]]:
+    """``sort_key``/``sort_dir`` pairs, validated and stripped as ``_get_servers`` does.
+
+    Returns ``(attribute, descending)`` pairs; Nova's default is ``created_at desc``.
+    """
+    keys = req.args.getlist("sort_key")
+    dirs = req.args.getlist("sort_dir")
+    valid = list(VALID_SORT_KEYS)
+    ignored = list(SERVER_LIST_IGNORE_SORT_KEY)
+    if req.mv("2.73"):
+        ignored.remove("locked")
+    if req.mv("2.75"):
+        valid = [k for k in valid if k not in ignored]
+    for key in keys:
+        if key not in valid:
+            raise query_invalid("sort_key", key, f"{key!r} is not one of {valid}")
+    pairs = []
+    for index, key in enumerate(keys):
+        direction = dirs[index] if index < len(dirs) else "desc"
+        if key in ignored:  # accepted but dropped, with its direction
+            continue
+        if key in ("host", "node") and not req.ctx.is_admin:
+            raise Forbidden(f"Only administrators can sort servers by {key}")
+        pairs.append((SORT_ATTRS.get(key, ""), direction != "asc"))
+    return pairs or [("created_at", True)]
+
+
+def _sort(instances: list, pairs: list[tuple[str, bool]]) -> list:
+    """SQL order: NULLs first ascending; ties broken by id, newest first."""
+    out = sorted(instances, key=lambda i: i.id, reverse=True)
+    for attr, descending in reversed(pairs):
+        if not attr:
+            continue
+
+        def key(inst, attr=attr):
+            value = getattr(inst, attr)
+            return (value is not None, value if value is not None else 0)
+
+        out.sort(key=key, reverse=descending)
+    return out
+
+
 def _filtered(req: ApiRequest) -> list:
     store = req.cloud.store
     args = req.args
+    admin = req.ctx.is_admin
     all_tenants = "all_tenants" in args and args.get("all_tenants", "").lower() not in (
         "0",
         "false",
@@ -192,7 +316,7 @@ def _filtered(req: ApiRequest) -> list:
             if req.request.path.endswith("/detail")
             else "servers:index:get_all_tenants"
         )
-        if not req.ctx.is_admin:
+        if not admin:
             raise PolicyNotAuthorized(action="os_compute_api:" + rule)
     if all_tenants:
         project = args.get("project_id") or args.get("tenant_id")  # None: every project
@@ -200,15 +324,6 @@ def _filtered(req: ApiRequest) -> list:
         # "As explained in lp:#1185290, if `all_tenants` is not passed we must ignore
         # the `tenant_id` search option": the caller's project only.
         project = req.ctx.project_id
-    rid = args.get("reservation_id")
-    if rid is not None:
-        ids = store.by_reservation.get(rid, [])
-    elif req.ctx.is_admin and (host := args.get("host")) is not None:
-        ids = store.by_host.get(host, {})
-    elif project is not None:
-        ids = store.by_project.get(project, {})
-    else:
-        ids = store.instances
     name = args.get("name")
     try:
         name_re = re.compile(name) if name else None
@@ -219,13 +334,44 @@ def _filtered(req: ApiRequest) -> list:
         if req.mv("2.38"):
             raise BadRequest(f"Invalid status value: {status}")
         return []  # before 2.38 an unknown status simply matches nothing
-    host = args.get("host") if req.ctx.is_admin else None
+    # filters only an admin may use (allow_all_filters); for others they are stripped
+    host = args.get("host") if admin else None
+    node = args.get("node") if admin else None
+    try:
+        node_re = re.compile(node) if node else None
+    except re.error:
+        raise query_invalid("node", node, f"{node!r} is not a 'regex'") from None
+    # the instances table's "deleted" column: an admin may ask for deleted servers
+    deleted = (
+        args.get("deleted", "").strip().lower() in TRUE_STRINGS
+        if admin and "deleted" in args
+        else None
+    )
+    # locked: 2.73 for everyone; an admin's filter passed through before that too
+    locked = (
+        _strict_bool(args["locked"]) if "locked" in args and (admin or req.mv("2.73")) else None
+    )
+    sort_pairs = _sort_params(req)
+    tag_filters = req.mv("2.26") and any(
+        k in args for k in ("tags", "tags-any", "not-tags", "not-tags-any")
+    )
     since = _time_filter(req, "changes-since", "2.1")
     before = _time_filter(req, "changes-before", "2.66")
     if since is not None and before is not None and since > before:
         raise BadRequest("The value of changes-since must be less than or equal to changes-before.")
-    candidates = [store.instances.get(uuid) for uuid in ids]
-    if since is not None or before is not None:
+    rid = args.get("reservation_id")
+    if deleted:
+        ids = list(store.deleted)
+    elif rid is not None:
+        ids = store.by_reservation.get(rid, [])
+    elif host is not None:
+        ids = store.by_host.get(host, {})
+    elif project is not None:
+        ids = store.by_project.get(project, {})
+    else:
+        ids = store.instances
+    candidates = [store.deleted.get(u) if deleted else store.instances.get(u) for u in ids]
+    if deleted is None and (since is not None or before is not None):
         # "changes-since ... includes deleted servers" (read_deleted=yes)
         candidates += list(store.deleted.values())
     out = []
@@ -242,6 +388,10 @@ def _filtered(req: ApiRequest) -> list:
             continue
         if host is not None and inst.host != host:
             continue
+        if node_re is not None and not (inst.node and node_re.search(inst.node)):
+            continue
+        if locked is not None and inst.locked != locked:
+            continue
         if name_re is not None and not name_re.search(inst.name):
             continue
         if (
@@ -253,9 +403,10 @@ def _filtered(req: ApiRequest) -> list:
             continue
         if (image := args.get("image")) and inst.image_id != image:
             continue
+        if tag_filters and not server_tags.matches(inst, args):
+            continue
         out.append(inst)
-    out.sort(key=lambda i: (i.created_at, i.id), reverse=True)
-    return out
+    return _sort(out, sort_pairs)
 
 
 def _time_filter(req: ApiRequest, name: str, since_version: str) -> float | None:
@@ -267,7 +418,13 @@ def _time_filter(req: ApiRequest, name: str, since_version: str) -> float | None
 
 def _list(req: ApiRequest, view) -> Reply:
     with req.cloud.lock:
-        body = paginate(req, _filtered(req), "servers", "marker [{marker}] not found")
+        body = paginate(
+            req,
+            _filtered(req),
+            "servers",
+            "marker [{marker}] not found",
+            "servers/detail" if req.request.path.endswith("/detail") else "servers",
+        )
         body["servers"] = [view(req, inst) for inst in body["servers"]]
     return Reply(200, body)
 
@@ -291,7 +448,9 @@ def update(req: ApiRequest, server_id: str) -> Reply:
     if not isinstance(body, dict):
         raise invalid("server", body, "'server' is a required property")
     no_extra_properties(
-        body, {"name", "description", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig", "hostname"}
+        body,
+        {"name", "description", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig", "hostname"},
+        "server",
     )
     with req.cloud.lock:
         inst = _api(req).get(req.ctx, server_id)
@@ -335,13 +494,17 @@ def _simple(req: ApiRequest, inst, name: str) -> Reply:
 
 
 def _lock(req: ApiRequest, inst, name: str) -> Reply:
-    body = action_body(req, name)
+    """lock_server.py: before 2.73 the schema takes any value and Nova ignores it."""
     reason = None
-    if req.mv("2.73") and body:
-        no_extra_properties(body, {"locked_reason"})
-        reason = body.get("locked_reason")
-    elif body:
-        raise invalid("lock", body, "Additional properties are not allowed")
+    if req.mv("2.73"):
+        body = req.json()[name]
+        if body is not None:
+            if not isinstance(body, dict):
+                raise invalid(name, body, f"{body!r} is not of type 'object', 'null'")
+            no_extra_properties(body, {"locked_reason"}, name)
+            reason = body.get("locked_reason")
+            if reason is not None and (not isinstance(reason, str) or not 1 <= len(reason) <= 255):
+                raise invalid("locked_reason", reason, f"{reason!r} is not a valid reason")
     _api(req).lock(req.ctx, inst, reason)
     return Reply(202)
 
@@ -369,7 +532,7 @@ def _migrate_live(req: ApiRequest, inst, name: str) -> Reply:
         required.append("disk_over_commit")
     if req.mv("2.30") and not req.mv("2.68"):
         allowed.add("force")
-    no_extra_properties(body, allowed)
+    no_extra_properties(body, allowed, name)
     for key in required:
         if key not in body:
             raise invalid(name, body, f"'{key}' is a required property")
@@ -391,7 +554,7 @@ def _migrate_live(req: ApiRequest, inst, name: str) -> Reply:
 def _reset_state(req: ApiRequest, inst, name: str) -> Reply:
     """os-resetState (admin): the operator's way out of a stuck state."""
     body = action_body(req, name)
-    no_extra_properties(body, {"state"})
+    no_extra_properties(body, {"state"}, name)
     state = body.get("state")
     if state not in ("active", "error"):
         raise invalid("state", state, f"{state!r} is not one of ['active', 'error']")

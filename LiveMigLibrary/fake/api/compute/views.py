@@ -181,12 +181,15 @@ def server(req: ApiRequest, inst: Instance, single: bool = False) -> dict:
         "key_name": inst.key_name,
         "OS-SRV-USG:launched_at": iso_us(req, inst.launched_at),
         "OS-SRV-USG:terminated_at": None,
-        "security_groups": [{"name": "default"}],
         "OS-EXT-STS:task_state": inst.task_state,
         "OS-EXT-STS:vm_state": inst.vm_state,
         "OS-EXT-STS:power_state": inst.power_state,
         "os-extended-volumes:volumes_attached": [],
     }
+    if inst.addresses:
+        # _add_security_grps: the groups of the server's ports; no port (networks
+        # "none"), no key
+        v["security_groups"] = [{"name": "default"}]
     if v["status"] in _PROGRESS_STATUSES:
         v["progress"] = 0
     if admin:
@@ -213,7 +216,7 @@ def server(req: ApiRequest, inst: Instance, single: bool = False) -> dict:
     if req.mv("2.19"):
         v["description"] = inst.description
     if req.mv("2.26"):
-        v["tags"] = []
+        v["tags"] = list(inst.tags)
     if req.mv("2.63"):
         v["trusted_image_certificates"] = None
     if req.mv("2.71"):
