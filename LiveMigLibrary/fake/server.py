@@ -54,14 +54,14 @@ class HttpServer:
     def start(self) -> None:
         self._thread = threading.Thread(
             target=self.server.serve_forever,
-            kwargs={"poll_interval": 0.2},
+            kwargs={"poll_interval": 0.02},
             name=f"fake-cloud-http-{self.port}",
             daemon=True,
         )
         self._thread.start()
 
     def serve_forever(self) -> None:
-        self.server.serve_forever(poll_interval=0.2)
+        self.server.serve_forever(poll_interval=0.02)
 
     def stop(self) -> None:
         self.server.shutdown()
