@@ -1,5 +1,8 @@
 """Every keyword is documented in the project's Markdown style with a runnable example."""
 
+import json
+from pathlib import Path
+
 import pytest
 from robot.libdocpkg import LibraryDocumentation
 
@@ -30,25 +33,54 @@ def test_keyword_doc_has_example_args_and_returns(name):
 
 
 def _libdoc_data(html: str) -> dict:
-    import json
-
     start = html.index("libdoc = ") + len("libdoc = ")
     data, _ = json.JSONDecoder().raw_decode(html[start:])
-    return {kw["name"]: kw["doc"] for kw in data["keywords"]}
+    keywords = {kw["name"]: (kw["doc"], [a["repr"] for a in kw["args"]]) for kw in data["keywords"]}
+    return {"(introduction)": (data["doc"], []), **keywords}
 
 
-def test_committed_libdoc_html_is_up_to_date(tmp_path):
-    """docs/LiveMigLibrary.html must be regenerated whenever a keyword or its doc changes."""
-    from pathlib import Path
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCE = ROOT / "resources" / "livemig.resource"
 
+
+@pytest.mark.parametrize(
+    ("source", "html", "command"),
+    [
+        (
+            "LiveMigLibrary",
+            "LiveMigLibrary.html",
+            "python -m robot.libdoc --name LiveMigLibrary LiveMigLibrary docs/LiveMigLibrary.html",
+        ),
+        (
+            str(RESOURCE),
+            "livemig.resource.html",
+            "python -m robot.libdoc --docformat MARKDOWN resources/livemig.resource "
+            "docs/livemig.resource.html",
+        ),
+    ],
+)
+def test_committed_libdoc_html_is_up_to_date(tmp_path, source, html, command):
+    """docs/*.html must be regenerated whenever a keyword or its doc changes."""
     from robot.libdoc import libdoc
 
-    committed = Path(__file__).resolve().parents[2] / "docs" / "LiveMigLibrary.html"
-    fresh = tmp_path / "LiveMigLibrary.html"
-    libdoc("LiveMigLibrary", str(fresh), name="LiveMigLibrary", quiet=True)
+    committed = ROOT / "docs" / html
+    fresh = tmp_path / html
+    options = {"name": "LiveMigLibrary"} if source == "LiveMigLibrary" else {"format": "HTML"}
+    if source != "LiveMigLibrary":
+        options["docformat"] = "MARKDOWN"
+    libdoc(source, str(fresh), quiet=True, **options)
     old, new = _libdoc_data(committed.read_text()), _libdoc_data(fresh.read_text())
     stale = sorted(n for n in old.keys() | new.keys() if old.get(n) != new.get(n))
     assert not stale, (
-        "docs/LiveMigLibrary.html is stale for: " + ", ".join(stale) + ". Regenerate it: "
-        "python -m robot.libdoc --name LiveMigLibrary LiveMigLibrary docs/LiveMigLibrary.html"
+        f"docs/{html} is stale for: " + ", ".join(stale) + f". Regenerate it: {command}"
     )
+
+
+def test_resource_keywords_are_documented_and_linked_from_the_readme():
+    resource = LibraryDocumentation(str(RESOURCE))
+    assert resource.keywords
+    for keyword in resource.keywords:
+        assert len(keyword.doc.split()) >= 5, f"{keyword.name}: no real documentation"
+    readme = (ROOT / "README.md").read_text()
+    assert "(docs/LiveMigLibrary.html)" in readme
+    assert "(docs/livemig.resource.html)" in readme
