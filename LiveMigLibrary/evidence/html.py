@@ -98,6 +98,7 @@ def timeline_svg(
     width: int = 880,
     relative: bool = False,
     scale_seconds: float | None = None,
+    labels: bool = True,
 ) -> str:
     """One bar per record on one time axis (cloud time); `dimmed` record ids drawn faded.
 
@@ -105,15 +106,15 @@ def timeline_svg(
     the axis so that bars of several charts compare.
     """
     dimmed = set(dimmed)
-    label_w, pad, row_h = 250, 12, 24
-    plot_w = width - label_w - 2 * pad
+    label_w, pad, row_h = (250 if labels else 4), 12, 24
+    plot_w = width - label_w - pad - 80  # room on the right for the final status
     if relative:
         start = None
         span = scale_seconds or max([_record_span(r) for r in rows] + [1.0])
     else:
         start, end = _bounds(rows)
         span = max(((end - start).total_seconds() if start and end else 0.0), 0.001)
-    height = row_h * len(rows) + 30
+    height = row_h * len(rows) + (30 if labels else 2)
     scale = plot_w / span
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -125,7 +126,9 @@ def timeline_svg(
     parts.append(
         f'<line x1="{label_w}" y1="{axis_y}" x2="{label_w + plot_w}" y2="{axis_y}" stroke="#555"/>'
     )
-    tick = 0.0
+    tick = 0.0 if labels else span + 1.0  # the summary's bars share one scale, no axis
+    if not labels:
+        parts.pop()  # no axis line either
     while tick <= span + 1e-9:
         x = label_w + tick * scale
         parts.append(
@@ -139,11 +142,11 @@ def timeline_svg(
         y = index * row_h + 3
         faded = record.get("record_id") in dimmed
         opacity = ' opacity="0.35"' if faded else ""
-        label = _row_label(record)
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" fill="#222"{opacity}>'
-            f"{e(label)}</text>"
-        )
+        if labels:
+            parts.append(
+                f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" fill="#222"{opacity}>'
+                f"{e(_row_label(record))}</text>"
+            )
         points = record.get("timeline") or []
         first = parse_time(points[0]["cloud_time"]) if points else None
         origin = first if relative else start
@@ -462,7 +465,7 @@ def summary_page(document: dict) -> str:
     records = document.get("migrations") or []
     stats = phase_statistics(r for r in records if r.get("status") not in FAILED_STATUSES)
     outcomes = outcome_counts(records)
-    failures = sum(n for s, n in outcomes.items() if s in FAILED_STATUSES)
+    failures = sum(n for s, n in outcomes.items() if s in ("error", "failed"))
     scale = max([_record_span(r) for r in records] + [1.0])
     meta_rows = []
     for run in document.get("runs") or []:
@@ -474,23 +477,24 @@ def summary_page(document: dict) -> str:
         rows.append(
             [
                 e(index),
-                e(record.get("suite")) + "<br>" + e(record.get("test")),
+                e((record.get("suite") or "").rsplit(".", 1)[-1])
+                + "<br><b>"
+                + e(record.get("test"))
+                + "</b>",
                 e(record.get("server_name") or record.get("server_id")),
                 e(f"{record.get('type')} {record.get('migration_id')}"),
                 e(f"{record.get('source')} → {record.get('destination')}"),
                 f'<span style="color:{colour(status)};font-weight:bold">{e(status)}</span>'
                 + (f"<br>{e(record.get('reason'))}" if record.get("reason") else ""),
                 e(_seconds(record.get("total_seconds"))),
-                timeline_svg([record], width=420, relative=True, scale_seconds=scale).replace(
-                    "<svg ", '<svg class="bar" ', 1
-                ),
+                timeline_svg([record], width=380, relative=True, scale_seconds=scale, labels=False),
             ]
         )
     body = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         "<title>Migrations of this run</title>",
         "<style>body{font-family:sans-serif;margin:16px;color:#222}h1{font-size:20px}"
-        "h2{font-size:16px;margin-top:20px}</style></head><body>",
+        "h2{font-size:16px;margin-top:20px}td{white-space:nowrap}</style></head><body>",
         f"<h1>Migrations of this run: {len(records)}</h1>",
         f"<p>Generated {e(document.get('generated_at'))} by {e(document.get('generator'))} "
         f"from {len(document.get('runs') or [])} process(es); data in "
@@ -499,10 +503,11 @@ def summary_page(document: dict) -> str:
         "<h2>Outcomes</h2>",
         _table(["Status", "Migrations"], [[e(s), e(n)] for s, n in outcomes.items()], [1]),
         f"<p>Failure rate: {e(f'{100.0 * failures / len(records):.1f}' if records else '0')} % "
-        "(error, failed, cancelled).</p>",
-        "<h2>Phase durations of migrations that did not fail</h2>",
+        "(error or failed; an abort's cancelled is not a failure).</p>",
+        "<h2>Phase durations (cloud time) of migrations that did not fail or get cancelled</h2>",
         _stats_table(stats),
         "<h2>Every migration</h2>",
+        f"<p>The bars share one scale: their full width is {e(_seconds(scale))}.</p>",
         _legend(records),
         _table(
             ["#", "Suite / test", "Server", "Migration", "Route", "Status", "Total", "Phases"],
