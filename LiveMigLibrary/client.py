@@ -396,6 +396,11 @@ class CloudClient:
         ``GET /servers/{id}`` at the microversion openstacksdk's `Server` would use,
         without building the SDK resource (three times the cost per call).
         """
+        body = self.server_json(server_id)
+        return None if body is None else _server_from_json(body)
+
+    def server_json(self, server_id: str) -> dict | None:
+        """``GET /servers/{id}`` as JSON (the flavor embedded from 2.47), None when gone."""
         action = f"get server {server_id}"
         with cloud_call(action):
             if self._server_microversion is None:
@@ -406,7 +411,7 @@ class CloudClient:
         if response.status_code == 404:
             return None
         _raise_for(response, action)
-        return _server_from_json(response.json()["server"])
+        return response.json()["server"]
 
     def find_server_id(self, name_or_id: str) -> str | None:
         with cloud_call(f"find server '{name_or_id}'"):
@@ -543,6 +548,7 @@ class CloudClient:
                     "start": get("start_time"),
                     "finish": get("finish_time"),
                     "result": get("result"),
+                    "details": get("details"),  # the error's message for admins (2.84)
                 }
             )
         events.sort(key=lambda e: (e["start"] or "", e["finish"] or ""))
@@ -587,7 +593,38 @@ class CloudClient:
             result.setdefault(host, []).append(hypervisor.name)
         return result
 
+    def compute_service_details(self) -> list[dict]:
+        """``GET /os-services?binary=nova-compute`` as JSON: also `updated_at` (down since)."""
+        action = "list compute services"
+        with cloud_call(action):
+            response = self.conn.compute.get(
+                "/os-services?binary=nova-compute", microversion="2.11", raise_exc=False
+            )
+        _raise_for(response, action)
+        return list(response.json().get("services") or [])
+
+    def flavor_json(self, flavor_id: str) -> dict | None:
+        action = f"get flavor {flavor_id}"
+        with cloud_call(action):
+            response = self.conn.compute.get(f"/flavors/{flavor_id}", raise_exc=False)
+        if response.status_code == 404:
+            return None
+        _raise_for(response, action)
+        return response.json().get("flavor")
+
     # -- placement ----------------------------------------------------------------------------
+
+    def inventories(self, provider_uuid: str) -> dict[str, dict]:
+        """Resource class -> inventory (`total`, `reserved`, `allocation_ratio`...)."""
+        action = f"get the inventories of resource provider {provider_uuid}"
+        with cloud_call(action):
+            response = self.conn.placement.get(
+                f"/resource_providers/{provider_uuid}/inventories",
+                microversion=PLACEMENT_MICROVERSION,
+                raise_exc=False,
+            )
+        _raise_for(response, action)
+        return dict(response.json().get("inventories") or {})
 
     def resource_provider_names(self) -> dict[str, str]:
         """Resource provider uuid -> name."""

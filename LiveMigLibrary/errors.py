@@ -73,7 +73,8 @@ class CloudError(LiveMigError):
 
 # What to do about an answer, by HTTP status (the cloud's message says what was wrong).
 HINTS = {
-    400: "The cloud rejected the request as given: check the arguments named in its message.",
+    400: "The cloud refused the request: fix what its message points to, or, when the refusal "
+    "is what the test wants, use Live Migration Of Server Should Be Refused.",
     401: "Check the credentials of this cloud in clouds.yaml (or the `password` import argument).",
     403: "The user lacks the permission: use a cloud entry of an admin user (`cloud=`), or "
     "expect the refusal with Live Migration Of Server Should Be Refused.",

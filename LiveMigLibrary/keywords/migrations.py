@@ -8,6 +8,7 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
+from ..diagnosis import explain_move
 from ..enums import BlockMigration, MigrationStatus, Refusal
 from ..errors import CheckFailed, CloudError, LiveMigError, UnexpectedState
 from ..models import Migration, Server
@@ -80,6 +81,11 @@ class MigrationKeywords(KeywordGroup):
                 ctx.evidence.observe(record, migration)
                 record.reason = record.reason or error.cloud_message
                 ctx.evidence.conclude([record])
+            error.with_explanation(
+                explain_move(
+                    ctx.admin, sid, host, migration=migration, already_said=error.cloud_message
+                )
+            )
             raise
 
     @keyword(tags=["migrations"])
@@ -197,9 +203,13 @@ class MigrationKeywords(KeywordGroup):
             except ValueError:
                 return
             if current.is_final:
+                why = ""
+                if current in (MigrationStatus.ERROR, MigrationStatus.FAILED):
+                    why = " " + explain_move(ctx.admin, sid, migration=migration)
                 raise UnexpectedState(
                     f"Migration {migration.id} of server {server} ended {current.value} "
                     f"({migration.source} -> {migration.destination}), expected {wanted.value}."
+                    + why.rstrip()
                 )
 
         record = ctx.evidence.for_wait(
@@ -411,10 +421,11 @@ class MigrationKeywords(KeywordGroup):
             if error.status != expected.http_status or (
                 pattern and not re.search(pattern, message)
             ):
+                why = explain_move(ctx.admin, sid, host, already_said=message)
                 raise CheckFailed(
                     f"Live migration of server {server} {target} was refused with HTTP "
                     f"{error.status}: {message}; expected {expected.value} "
-                    f"(HTTP {expected.http_status})."
+                    f"(HTTP {expected.http_status})." + (f" {why}" if why else "")
                 ) from None
             logger.info(f"Refused as expected ({expected.value}): {message}")
             return message
