@@ -40,6 +40,7 @@ class FakeCloud:
         host_disk_gb: int = 500,
         host_prefix: str = "compute",
         log_requests: bool = False,
+        nova_options: dict | None = None,
     ):
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
@@ -53,6 +54,7 @@ class FakeCloud:
             host_memory_mb=host_memory_mb,
             host_disk_gb=host_disk_gb,
             host_prefix=host_prefix,
+            nova_options=nova_options,
         )
         self.control = Control(self.backend)
         self._port = port

@@ -28,6 +28,23 @@ KNOWN_BUGS = {
     "1949808": "Aborting a queued live migration marks it cancelled but leaves the server "
     "MIGRATING and the migration consumer's allocation in place (with 1960412). "
     "(fixed by nova commit 219520d9ce)",
+    "1797580": "A cold migration to a named host (2.56) persists that host as the request "
+    "spec's requested_destination: a later live migration without a host can only go "
+    "where the server already is, and fails with NoValidHost. "
+    "(nova/tests/functional/regressions/test_bug_1797580.py)",
+    "1669054": "A resize persists the request spec's ignore_hosts (the source host): a later "
+    "evacuation ignores that host too, and with two computes finds no valid host. "
+    "(nova/tests/functional/regressions/test_bug_1669054.py)",
+    "1713783": "An evacuation that finds no valid host leaves its migration 'accepted' "
+    "instead of 'error'; when the source compute restarts it takes the server for "
+    "evacuated and deletes its guest and allocation. "
+    "(nova/tests/functional/regressions/test_bug_1713783.py)",
+    "1718512": "A resize rescheduled away from a host whose prep_resize failed persists "
+    "that host in the request spec's retry: a later move to that host is refused "
+    "(RetryFilter). (nova/tests/functional/regressions/test_bug_1718512.py)",
+    "1825537": "A finish_resize failure reverts the allocations to the source host while "
+    "the server already lives on the destination: the destination's usage loses the "
+    "server. (nova/tests/functional/regressions/test_bug_1825537.py)",
     "completed-on-source": "The migration record reaches 'completed' while the server "
     "stays on the source host (a false positive for any test "
     "that checks the record alone).",

@@ -11,9 +11,12 @@ import threading
 from .bugs import Bugs
 from .clock import Clock, ClockMode
 from .compute_api import ComputeAPI
+from .compute_api_moves import MoveAPI
 from .computes import ComputeHosts
+from .computes_resize import ResizeComputes
 from .conductor import CONDUCTOR_HOST, Conductor
-from .config import Durations
+from .conductor_migrate import MoveConductor
+from .config import Durations, NovaOptions
 from .faults import Faults
 from .identity import Identity
 from .instance_actions import InstanceActions
@@ -46,6 +49,7 @@ class Cloud:
         host_prefix: str = "compute",
         admin_password: str | None = None,
         member_password: str | None = None,
+        nova_options: dict | None = None,
     ):
         if not isinstance(computes, int) or isinstance(computes, bool) or computes < 0:
             raise ValueError(
@@ -77,6 +81,40 @@ class Cloud:
             self.faults,
             self.bugs,
         )
+        # cold migration, resize and evacuation (their own modules, same model)
+        self.options = NovaOptions()
+        if nova_options:
+            self.options.update(**nova_options)
+        self.resize_computes = ResizeComputes(
+            self.store,
+            self.durations,
+            self.options,
+            self.actions,
+            self.faults,
+            self.bugs,
+            self.computes,
+        )
+        self.computes.init_host_hooks.append(self.resize_computes.destroy_evacuated_instances)
+        self.move_conductor = MoveConductor(
+            self.store,
+            self.scheduler,
+            self.resize_computes,
+            self.actions,
+            self.faults,
+            self.bugs,
+        )
+        self.resize_computes.conductor = self.move_conductor
+        self.move_api = MoveAPI(
+            self.store,
+            self.compute_api,
+            self.move_conductor,
+            self.computes,
+            self.resize_computes,
+            self.actions,
+            self.durations,
+            self.options,
+        )
+        self.resize_computes.move_api = self.move_api
         self.initial_hosts = dict(
             count=computes,
             vcpus=host_vcpus,

@@ -31,6 +31,8 @@ from .objects import (
     ACTIVE,
     DELETED,
     ERROR,
+    FINISHED_MIGRATION,
+    MOVE_FINISHED,
     PAUSED,
     PAUSED_POWER,
     RUNNING,
@@ -253,13 +255,18 @@ class ComputeAPI:
         for mig in self.store.migrations_of(inst.uuid):
             # instance_destroy soft-deletes the instance's migration records
             mig.deleted = True
-            if mig.status in ("completed", "error", "failed", "cancelled"):
+            if mig.status in FINISHED_MIGRATION + MOVE_FINISHED:
                 continue
             if mig.event is not None:
                 mig.event.cancel()
                 mig.event = None
             if not self.bugs.active("1848343"):
                 placement.delete(mig.uuid)
+            if mig.status == "finished":  # _confirm_resize_on_deleting
+                mig.status = "confirmed"
+                mig.updated_at = self.clock.now()
+                mig.history.append(("confirmed", mig.updated_at))
+                continue
             mig.status = "error"
             mig.updated_at = self.clock.now()
             mig.history.append(("error", mig.updated_at))

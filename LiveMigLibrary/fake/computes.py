@@ -40,6 +40,8 @@ class ComputeHosts:
         self.faults = faults
         self.bugs = bugs
         self.parked: dict[str, list] = {}  # host -> work waiting for its compute to restart
+        # more of init_host, from the other move operations (evacuated guests' clean-up)
+        self.init_host_hooks: list = []
 
     # -- hosts and services ---------------------------------------------------
 
@@ -191,6 +193,8 @@ class ComputeHosts:
             elif kind == "call":
                 fn, args = item
                 fn(*args)
+        for hook in self.init_host_hooks:
+            hook(host)
 
     # -- builds ---------------------------------------------------------------
 

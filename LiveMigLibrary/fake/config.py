@@ -19,6 +19,14 @@ class Durations:
     running: float = 5.0  # the hypervisor copying memory
     abort: float = 0.5  # driver abort -> rollback done
     force_complete: float = 0.5  # post-copy switch / pause -> completion
+    # cold migration, resize, evacuation (nova/compute/manager.py)
+    prep_resize: float = 0.5  # claim on the destination
+    resize_instance: float = 2.0  # power off and copy the disk from the source
+    finish_resize: float = 1.0  # start the guest on the destination
+    confirm_resize: float = 0.5  # clean the guest up on the source
+    revert_resize: float = 0.5  # destroy the guest on the destination
+    finish_revert_resize: float = 1.0  # start the guest on the source again
+    rebuild: float = 3.0  # evacuation: rebuild on the destination
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -37,6 +45,37 @@ class Durations:
             if seconds < 0:
                 raise ValueError(f"duration of {name!r} must be zero or more, got {value!r}")
             setattr(self, name, seconds)
+
+
+@dataclass(slots=True)
+class NovaOptions:
+    """nova.conf options an operator sets differently from cloud to cloud."""
+
+    allow_resize_to_same_host: bool = False  # [DEFAULT]
+    resize_confirm_window: float = 0.0  # [DEFAULT] seconds; 0 never confirms automatically
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def update(self, **options) -> None:
+        for name, value in options.items():
+            if name == "allow_resize_to_same_host":
+                if not isinstance(value, bool):
+                    raise ValueError(
+                        f"allow_resize_to_same_host must be true or false, got {value!r}"
+                    )
+            elif name == "resize_confirm_window":
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise ValueError(
+                        f"resize_confirm_window must be zero or more seconds, got {value!r}"
+                    )
+                value = float(value)
+            else:
+                raise ValueError(
+                    f"unknown option {name!r}; options are: "
+                    "allow_resize_to_same_host, resize_confirm_window"
+                )
+            setattr(self, name, value)
 
 
 # nova.conf options the fake follows

@@ -152,6 +152,17 @@ class Control:
             self._cloud.durations.update(**phases)
         return self.durations()
 
+    # -- nova.conf options -------------------------------------------------------------
+
+    def nova_options(self) -> dict:
+        """``allow_resize_to_same_host``, ``resize_confirm_window``."""
+        return self._cloud.options.as_dict()
+
+    def set_nova_options(self, **options) -> dict:
+        with self._cloud.lock:
+            self._cloud.options.update(**options)
+        return self.nova_options()
+
     # -- faults ------------------------------------------------------------------
 
     def add_fault(self, point: str, kind: str, **match) -> dict:

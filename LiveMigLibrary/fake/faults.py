@@ -14,6 +14,7 @@ Points and kinds (see docs/fake-cloud.md for what each does to the model):
 - ``live_migration``: ``error``, ``hang``, ``slow``, ``source_down``,
   ``destination_down`` (that compute dies as the copy starts)
 - ``api``: ``status`` (any OpenStack HTTP request; ``path`` glob, ``method``)
+- ``prep_resize``, ``finish_resize``, ``rebuild`` (evacuation): ``error`` on the destination
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ POINTS = {
     "pre_live_migration": ("error",),
     "live_migration": ("error", "hang", "slow", "source_down", "destination_down"),
     "api": ("status",),
+    # cold migration / resize / evacuation: the compute step fails
+    "prep_resize": ("error",),  # on the destination (host: destination)
+    "finish_resize": ("error",),  # on the destination (host: destination)
+    "rebuild": ("error",),  # evacuation, on the destination (host: destination)
 }
 
 

@@ -20,12 +20,15 @@ ACTIVE, BUILDING, PAUSED, SUSPENDED, STOPPED, ERROR, DELETED = (
     "error",
     "deleted",
 )
+RESIZED = "resized"  # a cold move waiting for confirmResize / revertResize
 NOSTATE, RUNNING, PAUSED_POWER, SHUTDOWN, SUSPENDED_POWER = 0, 1, 3, 4, 7
 
 # Migration statuses that count as "in progress" for GET /servers/{id}/migrations
 IN_PROGRESS_MIGRATION = ("queued", "preparing", "running", "post-migrating")
 # Statuses after which a migration is over
 FINISHED_MIGRATION = ("completed", "error", "failed", "cancelled")
+# ... and the ends of cold moves and evacuations ("done" waits for the source's clean-up)
+MOVE_FINISHED = ("confirmed", "reverted", "done")
 
 
 _TRACKED = frozenset(("vm_state", "task_state", "host", "clock"))
@@ -120,6 +123,7 @@ class RequestSpec:
     availability_zone: str | None = None
     ignore_hosts: list | None = None
     requested_destination: str | None = None
+    retry: list | None = None  # hosts a move already failed on (RetryFilter)
 
 
 @dataclass(slots=True)
@@ -149,6 +153,9 @@ class Instance:
     description: str | None = None
     metadata: dict = field(default_factory=dict)
     fault: dict | None = None
+    # a resize in progress: the flavor it came from and the one it goes to
+    old_flavor: Flavor | None = None
+    new_flavor: Flavor | None = None
     addresses: dict = field(default_factory=dict)
     config_drive: str = ""
     deleted: bool = False

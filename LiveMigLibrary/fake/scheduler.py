@@ -37,6 +37,7 @@ class Scheduler:
             ("AvailabilityZoneFilter", self._availability_zone_filter),
             ("ComputeFilter", self._compute_filter),
             ("IgnoreHostsFilter", self._ignore_hosts_filter),
+            ("RetryFilter", self._retry_filter),
         ]
 
     # -- placement: allocation candidates ---------------------------------------
@@ -72,6 +73,10 @@ class Scheduler:
     def _ignore_hosts_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
         return not spec.ignore_hosts or node.host not in spec.ignore_hosts
 
+    def _retry_filter(self, node: ComputeNode, spec: RequestSpec) -> bool:
+        """Hosts a move of this request already failed on are not tried again."""
+        return not spec.retry or node.host not in spec.retry
+
     def filtered_hosts(self, candidates: list[ComputeNode], spec: RequestSpec) -> list[ComputeNode]:
         return [n for n in candidates if all(f(n, spec) for _, f in self.filters)]
 
@@ -84,9 +89,19 @@ class Scheduler:
     # -- select_destinations ------------------------------------------------
 
     def select_destinations(
-        self, spec: RequestSpec, instance_uuids: list[str], project_id: str, user_id: str
+        self,
+        spec: RequestSpec,
+        instance_uuids: list[str],
+        project_id: str,
+        user_id: str,
+        keep_existing: bool = False,
     ) -> list[ComputeNode]:
-        """Pick and claim one host per instance, all or nothing."""
+        """Pick and claim one host per instance, all or nothing.
+
+        ``keep_existing``: the instance keeps what it holds and the claim is added to
+        it (an evacuation: ``_move_operation_alloc_request`` merges source and
+        destination under the instance's consumer).
+        """
         placement = self.store.placement
         resources = {rc: n for rc, n in spec.flavor.resources().items() if n}
         # Weighed once, then kept ordered in a heap as claims consume RAM: one
@@ -104,7 +119,9 @@ class Scheduler:
             while heap:
                 _, _, node = heapq.heappop(heap)
                 allocation = {node.uuid: resources}
-                if placement.fits(allocation, replacing=instance_uuid):
+                if placement.fits(allocation, replacing=None if keep_existing else instance_uuid):
+                    if keep_existing:
+                        allocation = {**placement.get(instance_uuid), **allocation}
                     placement.put(instance_uuid, allocation, project_id, user_id)
                     chosen = node
                     heapq.heappush(heap, (-self._ram_weight(node), node.id, node))

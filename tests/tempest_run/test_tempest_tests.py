@@ -24,7 +24,7 @@ TEMPEST = Path(sys.executable).with_name("tempest")
 
 INCLUDE = (
     r"^tempest\.api\.compute\."
-    r"(admin\.(test_live_migration|test_live_migration_negative|test_services|"
+    r"(admin\.(test_live_migration|test_live_migration_negative|test_migrations|test_services|"
     r"test_hypervisor|test_availability_zone|test_servers)\.|"
     r"servers\.(test_multiple_create|test_multiple_create_negative)\.|"
     r"servers\.test_server_actions\.ServerActionsTestJSON\."
@@ -34,20 +34,34 @@ INCLUDE = (
 EXCLUDE = r"test_rebuild"
 
 # The live-migration tests tempest's gate runs without volumes or trunks: all must pass.
-MUST_PASS = [
-    f"tempest.api.compute.admin.test_live_migration.{cls}.{test}"
-    for cls in (
-        "LiveMigrationTest",
-        "LiveAutoBlockMigrationV225Test",
-        "LiveMigrationWithoutHostTest",
-    )
-    for test in ("test_live_block_migration", "test_live_block_migration_paused")
-] + [
-    "tempest.api.compute.admin.test_live_migration_negative."
-    "LiveMigrationNegativeTest.test_invalid_host_for_migration",
-    "tempest.api.compute.admin.test_live_migration_negative."
-    "LiveMigrationNegativeTest.test_live_block_migration_suspended",
-]
+MUST_PASS = (
+    [
+        f"tempest.api.compute.admin.test_live_migration.{cls}.{test}"
+        for cls in (
+            "LiveMigrationTest",
+            "LiveAutoBlockMigrationV225Test",
+            "LiveMigrationWithoutHostTest",
+        )
+        for test in ("test_live_block_migration", "test_live_block_migration_paused")
+    ]
+    + [
+        f"tempest.api.compute.admin.test_migrations.MigrationsAdminTest.{test}"
+        for test in (
+            "test_list_migrations",
+            "test_list_migrations_in_flavor_resize_situation",
+            "test_resize_server_revert_deleted_flavor",
+            "test_cold_migration",
+            "test_revert_cold_migration",
+            "test_cold_migration_with_swap",
+        )
+    ]
+    + [
+        "tempest.api.compute.admin.test_live_migration_negative."
+        "LiveMigrationNegativeTest.test_invalid_host_for_migration",
+        "tempest.api.compute.admin.test_live_migration_negative."
+        "LiveMigrationNegativeTest.test_live_block_migration_suspended",
+    ]
+)
 
 
 def tempest_conf(workspace: Path, cloud: FakeCloud) -> str:
@@ -92,8 +106,8 @@ def tempest_conf(workspace: Path, cloud: FakeCloud) -> str:
         can_migrate_between_any_hosts = True
         pause = True
         suspend = True
-        cold_migration = False
-        resize = False
+        cold_migration = True
+        resize = True
         shelve = False
         rescue = False
         snapshot = False

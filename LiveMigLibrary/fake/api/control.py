@@ -29,6 +29,8 @@ class ControlService(Service):
             Rule(p + "/hosts/<name>/alive", endpoint=self.set_alive, methods=["PUT"]),
             Rule(p + "/durations", endpoint=self.durations, methods=["GET"]),
             Rule(p + "/durations", endpoint=self.set_durations, methods=["PUT"]),
+            Rule(p + "/options", endpoint=self.options, methods=["GET"]),
+            Rule(p + "/options", endpoint=self.set_options, methods=["PUT"]),
             Rule(p + "/faults", endpoint=self.faults, methods=["GET"]),
             Rule(p + "/faults", endpoint=self.add_fault, methods=["POST"]),
             Rule(p + "/faults", endpoint=self.clear_faults, methods=["DELETE"]),
@@ -100,6 +102,12 @@ class ControlService(Service):
 
     def set_durations(self, req: ApiRequest) -> Reply:
         return Reply(200, {"durations": self._call(self.control.set_durations, **req.json())})
+
+    def options(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"options": self.control.nova_options()})
+
+    def set_options(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"options": self._call(self.control.set_nova_options, **req.json())})
 
     def faults(self, req: ApiRequest) -> Reply:
         return Reply(200, {"faults": self.control.faults()})

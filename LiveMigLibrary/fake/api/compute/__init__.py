@@ -18,7 +18,7 @@ from ..wsgi import (
     parse_version,
     public,
 )
-from . import admin, migrations, server_tags, servers
+from . import admin, flavor_manage, migrations, server_tags, servers
 
 VERSION_HEADERS = ("OpenStack-API-Version", "X-OpenStack-Nova-API-Version")
 
@@ -36,6 +36,7 @@ class ComputeService(Service):
             *server_tags.rules(p, self),
             *migrations.rules(p, self),
             *admin.rules(p, self),
+            *flavor_manage.rules(p, self),
         ]
 
     def negotiate(self, req: ApiRequest) -> dict:

@@ -9,7 +9,7 @@ from werkzeug.routing import Rule
 
 from ...exception import BadRequest, ComputeHostNotFound, Forbidden, PolicyNotAuthorized
 from ..wsgi import ApiRequest, Reply
-from . import server_tags, views
+from . import moves, server_tags, views
 from .common import (
     action_body,
     boolean,
@@ -104,6 +104,10 @@ STATUSES = {
     "DELETED",
     "REBOOT",
     "UNKNOWN",
+    "RESIZE",
+    "VERIFY_RESIZE",
+    "REVERT_RESIZE",
+    "REBUILD",
 }
 SIMPLE = {
     "pause": "pause",
@@ -580,4 +584,5 @@ ACTIONS = {
     "os-migrateLive": _migrate_live,
     "os-resetState": _reset_state,
     "injectNetworkInfo": _inject_network_info,
+    **moves.ACTIONS,  # cold migration, resize, confirm/revert, evacuation
 }

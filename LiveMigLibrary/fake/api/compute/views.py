@@ -15,6 +15,7 @@ from ...objects import (
     DELETED,
     ERROR,
     PAUSED,
+    RESIZED,
     STOPPED,
     SUSPENDED,
     ComputeNode,
@@ -27,13 +28,31 @@ from ...objects import (
 from ..wsgi import ApiRequest
 
 # nova/api/openstack/common.py _STATE_MAP (the parts reachable in this model)
+_COLD_MOVE = {
+    "resize_prep": "RESIZE",
+    "resize_migrating": "RESIZE",
+    "resize_migrated": "RESIZE",
+    "resize_finish": "RESIZE",
+}
+_REBUILD = {
+    "rebuilding": "REBUILD",
+    "rebuild_block_device_mapping": "REBUILD",
+    "rebuild_spawning": "REBUILD",
+}
 _STATE_MAP = {
-    ACTIVE: {"default": "ACTIVE", "migrating": "MIGRATING", "rebooting": "REBOOT"},
+    ACTIVE: {
+        "default": "ACTIVE",
+        "migrating": "MIGRATING",
+        "rebooting": "REBOOT",
+        **_COLD_MOVE,
+        **_REBUILD,
+    },
     BUILDING: {"default": "BUILD"},
-    STOPPED: {"default": "SHUTOFF"},
+    STOPPED: {"default": "SHUTOFF", **_COLD_MOVE, **_REBUILD},
     PAUSED: {"default": "PAUSED", "migrating": "MIGRATING"},
     SUSPENDED: {"default": "SUSPENDED"},
-    ERROR: {"default": "ERROR"},
+    RESIZED: {"default": "VERIFY_RESIZE", "resize_reverting": "REVERT_RESIZE"},
+    ERROR: {"default": "ERROR", **_REBUILD},
     DELETED: {"default": "DELETED"},
 }
 
