@@ -25,6 +25,7 @@ from .objects import (
     Service,
 )
 from .placement import Inventory
+from .placement.model import COMPUTE_NODE_TRAITS
 from .store import Store, new_uuid
 
 # libvirt's keepalive: a peer silent for interval * count seconds is dead (5 s * 5)
@@ -102,6 +103,7 @@ class ComputeHosts:
                     disk_gb, max_unit=disk_gb, allocation_ratio=disk_allocation_ratio
                 ),
             },
+            COMPUTE_NODE_TRAITS,
         )
         return node
 

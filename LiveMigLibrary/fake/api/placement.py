@@ -6,6 +6,7 @@ from werkzeug.routing import Rule
 
 from ..exception import BadRequest, Conflict, Forbidden, NotFound
 from ..placement import Inventory
+from . import placement_traits
 from .wsgi import (
     PLACEMENT_MAX,
     PLACEMENT_MIN,
@@ -18,11 +19,35 @@ from .wsgi import (
     public,
 )
 
+# webob's explanation of each status, which starts placement's error detail
+WEBOB_EXPLANATIONS = {
+    400: "The server could not comply with the request since it is either malformed or "
+    "otherwise incorrect.",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    409: "There was a conflict when trying to complete your request.",
+}
+LINK_RELS = (("1.1", "aggregates"), ("1.6", "traits"), ("1.11", "allocations"))
+
 
 def require_admin(req: ApiRequest, rule: str) -> None:
     """Placement's default policy: admin only, in placement's own words."""
     if not req.ctx.is_admin:
         raise Forbidden(f"Policy does not allow {rule} to be performed.")
+
+
+def _allocations_from_list(allocs) -> dict:
+    """Before 1.12 the body lists ``{"resource_provider": {"uuid"}, "resources"}`` entries;
+    placement turns them into the dict form before anything else."""
+    if not isinstance(allocs, list) or not allocs:
+        raise BadRequest(f"JSON does not validate: {allocs!r} is not of type 'array'")
+    out = {}
+    for entry in allocs:
+        rp = entry.get("resource_provider") if isinstance(entry, dict) else None
+        if not isinstance(rp, dict) or not isinstance(rp.get("uuid"), str):
+            raise BadRequest("JSON does not validate: 'resource_provider' is a required property")
+        out[rp["uuid"]] = {"resources": entry.get("resources")}
+    return out
 
 
 class PlacementService(Service):
@@ -63,6 +88,7 @@ class PlacementService(Service):
             ),
             Rule(p + "/usages", endpoint=self.project_usages, methods=["GET"]),
             Rule(p + "/resource_classes", endpoint=self.resource_classes, methods=["GET"]),
+            *placement_traits.rules(p, self),
         ]
 
     def negotiate(self, req: ApiRequest) -> dict:
@@ -81,17 +107,18 @@ class PlacementService(Service):
         }
 
     def error_body(self, req: ApiRequest, code: int, message: str) -> dict:
-        return {
-            "errors": [
-                {
-                    "status": code,
-                    "title": TITLES.get(code, "Error"),
-                    "detail": message,
-                    "request_id": req.request_id,
-                    "code": "placement.undefined_code",
-                }
-            ]
+        """``util.json_error_formatter`` over webob's body: the status's explanation,
+        then the message; ``code`` only from 1.23 (``ERROR_CODE_MICROVERSION``)."""
+        explanation = WEBOB_EXPLANATIONS.get(code)
+        error = {
+            "status": code,
+            "title": TITLES.get(code, "Error"),
+            "detail": f"{explanation}\n\n {message}  " if explanation else message,
+            "request_id": req.request_id,
         }
+        if req.mv("1.23"):
+            error["code"] = getattr(req, "error_code", None) or "placement.undefined_code"
+        return {"errors": [error]}
 
     def _admin(self, req: ApiRequest) -> None:
         require_admin(req, "placement:resource_providers:list")
@@ -115,15 +142,14 @@ class PlacementService(Service):
 
     def _provider_view(self, req: ApiRequest, rp) -> dict:
         base = f"/placement/resource_providers/{rp.uuid}"
+        rels = ["inventories", "usages"]  # handlers/resource_provider.py _serialize_links
+        rels += [rel for since, rel in LINK_RELS if req.mv(since)]
         v = {
             "uuid": rp.uuid,
             "name": rp.name,
             "generation": rp.generation,
-            "links": [
-                {"rel": "self", "href": base},
-                {"rel": "inventories", "href": base + "/inventories"},
-                {"rel": "usages", "href": base + "/usages"},
-            ],
+            "links": [{"rel": "self", "href": base}]
+            + [{"rel": rel, "href": f"{base}/{rel}"} for rel in rels],
         }
         if req.mv("1.14"):
             v["parent_provider_uuid"] = None
@@ -265,11 +291,19 @@ class PlacementService(Service):
         require_admin(req, "placement:allocations:update")
         body = req.json()
         allocs = body.get("allocations")
-        if not isinstance(allocs, dict) or not req.mv("1.12"):
+        if not req.mv("1.12"):  # ALLOCATION_SCHEMA: a list of provider entries
+            allocs = _allocations_from_list(allocs)
+        if not isinstance(allocs, dict):
             raise BadRequest(
                 "JSON does not validate: 'allocations' must be an object "
                 "(microversion 1.12 or later)"
             )
+        required = ["project_id", "user_id"] if req.mv("1.8") else []
+        if req.mv("1.28"):
+            required.append("consumer_generation")
+        for key in required:
+            if key not in body:
+                raise BadRequest(f"JSON does not validate: '{key}' is a required property")
         allocation = {}
         for rp, entry in allocs.items():
             resources = (entry or {}).get("resources")
@@ -280,17 +314,28 @@ class PlacementService(Service):
             allocation[rp] = {rc: int(n) for rc, n in resources.items()}
         pl = req.cloud.store.placement
         with req.cloud.lock:
-            for rp in allocation:
-                self._rp(req, rp)
-            if req.mv("1.28"):
+            if req.mv("1.28"):  # ensure_consumer comes first
                 current = pl.consumers.get(consumer)
                 expected = body.get("consumer_generation")
                 if (current.generation if current else None) != expected:
+                    req.error_code = placement_traits.CONCURRENT_UPDATE
                     raise Conflict(
                         "consumer generation conflict - expected "
-                        f"{current.generation if current else None} but got "
-                        f"{expected}"
+                        f"{current.generation if current else 'null'} but got "
+                        f"{'null' if expected is None else expected}"
                     )
+            for rp in allocation:
+                if rp not in pl.providers:
+                    raise BadRequest(
+                        f"Allocation for resource provider '{rp}' that does not exist."
+                    )
+            for resources in allocation.values():
+                for rc in resources:
+                    if not pl.known_resource_class(rc):
+                        raise BadRequest(
+                            f"Unable to allocate inventory for consumer {consumer}: "
+                            f"No such resource class {rc}."
+                        )
             pl.put(
                 consumer,
                 allocation,

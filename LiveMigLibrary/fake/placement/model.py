@@ -46,6 +46,7 @@ class ResourceProvider:
     usages: dict[str, int] = field(default_factory=dict)
     consumers: set[str] = field(default_factory=set)
     root_provider_uuid: str | None = None
+    traits: set[str] = field(default_factory=set)
 
     def free(self, rc: str) -> int:
         inv = self.inventories.get(rc)
@@ -65,6 +66,53 @@ class Consumer:
 # {rp_uuid: {rc: amount}}
 Allocation = dict[str, dict[str, int]]
 
+# os-resource-classes' standard classes: placement knows them all, inventory or not
+STANDARD_RESOURCE_CLASSES = (
+    "VCPU", "MEMORY_MB", "DISK_GB", "PCI_DEVICE", "SRIOV_NET_VF", "NUMA_SOCKET",
+    "NUMA_CORE", "NUMA_THREAD", "NUMA_MEMORY_MB", "IPV4_ADDRESS", "VGPU",
+    "VGPU_DISPLAY_HEAD", "NET_BW_EGR_KILOBIT_PER_SEC", "NET_BW_IGR_KILOBIT_PER_SEC",
+    "PCPU", "MEM_ENCRYPTION_CONTEXT", "FPGA", "PGPU",
+    "NET_PACKET_RATE_KILOPACKET_PER_SEC", "NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC",
+    "NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC",
+)  # fmt: skip
+
+# What nova-compute on Nova's fake virt driver reports for its node provider:
+# the driver's capabilities as traits (nova/virt/driver.py CAPABILITY_TRAITS_MAP,
+# nova/virt/fake.py capabilities) plus COMPUTE_NODE (resource_tracker._get_traits).
+COMPUTE_NODE_TRAITS = (
+    "COMPUTE_ACCELERATORS", "COMPUTE_ADDRESS_SPACE_EMULATED",
+    "COMPUTE_ADDRESS_SPACE_PASSTHROUGH", "COMPUTE_DEVICE_TAGGING",
+    "COMPUTE_IMAGE_TYPE_RAW", "COMPUTE_MEM_BACKING_FILE", "COMPUTE_NET_ATTACH_INTERFACE",
+    "COMPUTE_NET_ATTACH_INTERFACE_WITH_TAG", "COMPUTE_NODE", "COMPUTE_REMOTE_MANAGED_PORTS",
+    "COMPUTE_SECURITY_STATELESS_FIRMWARE", "COMPUTE_STORAGE_VIRTIO_FS",
+    "COMPUTE_TRUSTED_CERTS", "COMPUTE_VOLUME_ATTACH_WITH_TAG", "COMPUTE_VOLUME_EXTEND",
+    "COMPUTE_VOLUME_MULTI_ATTACH",
+)  # fmt: skip
+# Set on a node provider while its nova-compute service is disabled (the scheduler's
+# placement pre-filter asks for required=!COMPUTE_STATUS_DISABLED).
+STATUS_DISABLED = "COMPUTE_STATUS_DISABLED"
+# os-traits' standard traits the model uses; placement knows these without a PUT.
+STANDARD_TRAITS = frozenset(
+    COMPUTE_NODE_TRAITS
+    + (
+        STATUS_DISABLED,
+        "COMPUTE_IMAGE_TYPE_QCOW2", "COMPUTE_IMAGE_TYPE_ISO", "COMPUTE_IMAGE_TYPE_VHD",
+        "COMPUTE_SAME_HOST_COLD_MIGRATE", "COMPUTE_RESCUE_BFV",
+        "COMPUTE_SECURITY_UEFI_SECURE_BOOT", "COMPUTE_EPHEMERAL_ENCRYPTION",
+        "HW_CPU_X86_AVX", "HW_CPU_X86_AVX2", "HW_CPU_X86_SSE42", "HW_CPU_X86_VMX",
+        "HW_CPU_HYPERTHREADING", "HW_ARCH_X86_64", "STORAGE_DISK_SSD",
+        "MISC_SHARES_VIA_AGGREGATE",
+    )
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One allocation request of ``GET /allocation_candidates`` (a single provider)."""
+
+    provider: ResourceProvider
+    resources: dict[str, int]
+
 
 class Placement:
     """All providers and allocations. Callers hold the store lock."""
@@ -74,16 +122,82 @@ class Placement:
         self.by_name: dict[str, str] = {}
         self.allocations: dict[str, Allocation] = {}
         self.consumers: dict[str, Consumer] = {}
+        self.custom_traits: set[str] = set()  # CUSTOM_* traits created with PUT /traits
+
+    # -- catalogues -----------------------------------------------------------
+
+    def known_traits(self) -> set[str]:
+        return set(STANDARD_TRAITS) | self.custom_traits
+
+    @staticmethod
+    def known_resource_class(rc: str) -> bool:
+        return rc in STANDARD_RESOURCE_CLASSES
+
+    def set_traits(self, uuid: str, traits) -> None:
+        """Replace a provider's traits (bumps its generation, as placement does)."""
+        rp = self.provider(uuid)
+        rp.traits = set(traits)
+        rp.generation += 1
+
+    def set_trait(self, uuid: str, trait: str, present: bool) -> None:
+        """Add or remove one trait (Nova's ``_sync_compute_service_disabled_trait``)."""
+        rp = self.providers.get(uuid)
+        if rp is not None and (trait in rp.traits) != present:
+            self.set_traits(uuid, rp.traits ^ {trait})
+
+    # -- allocation candidates --------------------------------------------------
+
+    def allocation_candidates(
+        self,
+        resources: dict[str, int],
+        required: set[str] = frozenset(),
+        forbidden: set[str] = frozenset(),
+        any_of: list[set[str]] = (),
+        in_tree: str | None = None,
+    ) -> list[Candidate]:
+        """Providers that can take ``resources`` now and carry the wanted traits.
+
+        Each resource class must fit the provider's capacity left after its usages,
+        within min_unit/max_unit and a multiple of step_size (placement's
+        ``_get_providers_with_resource``); traits filter the rest.
+        """
+        out = []
+        for rp in self.providers.values():
+            if in_tree is not None and rp.root_provider_uuid != in_tree:
+                continue
+            if not required <= rp.traits or forbidden & rp.traits:
+                continue
+            if any(not group & rp.traits for group in any_of):
+                continue
+            fits = True
+            for rc, amount in resources.items():
+                inv = rp.inventories.get(rc)
+                max_unit = inv.max_unit if inv and inv.max_unit is not None else None
+                if (
+                    inv is None
+                    or amount < inv.min_unit
+                    or (max_unit is not None and amount > max_unit)
+                    or amount % inv.step_size
+                    or rp.usages.get(rc, 0) + amount > inv.capacity
+                ):
+                    fits = False
+                    break
+            if fits:
+                out.append(Candidate(rp, dict(resources)))
+        return out
 
     # -- providers ------------------------------------------------------------
 
-    def create_provider(self, uuid: str, name: str, inventories: dict[str, Inventory]) -> None:
+    def create_provider(
+        self, uuid: str, name: str, inventories: dict[str, Inventory], traits=()
+    ) -> None:
         self.providers[uuid] = ResourceProvider(
             uuid=uuid,
             name=name,
             generation=1,
             inventories=dict(inventories),
             root_provider_uuid=uuid,
+            traits=set(traits),
         )
         self.by_name[name] = uuid
 

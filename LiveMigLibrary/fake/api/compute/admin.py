@@ -15,6 +15,7 @@ from ...exception import (
     PolicyNotAuthorized,
     ServiceNotFound,
 )
+from ...placement.model import STATUS_DISABLED
 from ..wsgi import ApiRequest, Reply
 from . import views
 from .common import (
@@ -141,6 +142,7 @@ def _legacy_service_update(req: ApiRequest, action: str, body: dict) -> Reply:
             svc.forced_down = boolean("forced_down", body.get("forced_down"))
             result["forced_down"] = svc.forced_down
             return Reply(200, {"service": result})
+        _sync_disabled_trait(req, svc)
         result["status"] = svc.status
     return Reply(200, {"service": result})
 
@@ -190,8 +192,16 @@ def update_service(req: ApiRequest, service_id: str) -> Reply:
             svc.status, svc.disabled_reason = "disabled", body.get("disabled_reason")
         if "forced_down" in body:
             svc.forced_down = boolean("forced_down", body["forced_down"])
+        _sync_disabled_trait(req, svc)
         svc.updated_at = req.cloud.clock.now()
         return Reply(200, {"service": views.service(req, svc)})
+
+
+def _sync_disabled_trait(req: ApiRequest, svc) -> None:
+    """The compute's ``_sync_compute_service_disabled_trait``: disabled <-> trait."""
+    node = req.cloud.store.nodes.get(svc.host)
+    if node is not None and svc.binary == "nova-compute":
+        req.cloud.store.placement.set_trait(node.uuid, STATUS_DISABLED, svc.status == "disabled")
 
 
 def delete_service(req: ApiRequest, service_id: str) -> Reply:

@@ -1,0 +1,154 @@
+"""Placement differences from real Placement 16 found by issue 9's sweep.
+
+Expectations come from placement's handlers (allocation.py, allocation_candidate.py,
+trait.py, resource_provider.py) and util.json_error_formatter.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from .helpers import placement_error
+
+
+def _put(admin, consumer, body, mv="1.28"):
+    return admin.placement("PUT", f"/allocations/{consumer}", mv=mv, json=body)
+
+
+def _body(admin, rp, resources=None, **extra):
+    body = {
+        "allocations": {rp: {"resources": resources or {"VCPU": 1}}},
+        "project_id": admin.project_id,
+        "user_id": admin.user_id,
+    }
+    body.update(extra)
+    return body
+
+
+def test_consumer_generation_conflict_is_concurrent_update(admin):
+    rp = admin.rp_uuid("compute1")
+    consumer = str(uuid.uuid4())
+    assert _put(admin, consumer, _body(admin, rp, consumer_generation=None)).status_code == 204
+    err = placement_error(_put(admin, consumer, _body(admin, rp, consumer_generation=7)), 409)
+    assert err["code"] == "placement.concurrent_update"
+    assert "consumer generation conflict - expected 1 but got 7" in err["detail"]
+    err = placement_error(
+        _put(admin, str(uuid.uuid4()), _body(admin, rp, consumer_generation=3)), 409
+    )
+    assert "expected null but got 3" in err["detail"]
+
+
+def test_missing_consumer_generation_from_1_28_is_400(admin):
+    rp = admin.rp_uuid("compute1")
+    err = placement_error(_put(admin, str(uuid.uuid4()), _body(admin, rp)), 400)
+    assert "'consumer_generation' is a required property" in err["detail"]
+    assert _put(admin, str(uuid.uuid4()), _body(admin, rp), mv="1.27").status_code == 204
+
+
+def test_unknown_resource_class_is_400(admin):
+    rp = admin.rp_uuid("compute1")
+    consumer = str(uuid.uuid4())
+    body = _body(admin, rp, {"BOGUS_THING": 1}, consumer_generation=None)
+    err = placement_error(_put(admin, consumer, body), 400)
+    assert (
+        f"Unable to allocate inventory for consumer {consumer}: No such resource class "
+        in (err["detail"])
+    )
+    # a known class the provider has no inventory of is a conflict
+    body = _body(admin, rp, {"PCPU": 1}, consumer_generation=None)
+    placement_error(_put(admin, str(uuid.uuid4()), body), 409)
+
+
+def test_list_shaped_body_before_1_12(admin):
+    rp = admin.rp_uuid("compute1")
+    consumer = str(uuid.uuid4())
+    body = {"allocations": [{"resource_provider": {"uuid": rp}, "resources": {"VCPU": 2}}]}
+    assert _put(admin, consumer, body, mv="1.0").status_code == 204
+    assert admin.allocations(consumer) == {rp: {"resources": {"VCPU": 2}, "generation": 2}}
+    assert admin.usages(rp)["VCPU"] == 2
+
+
+def test_error_code_only_from_1_23_and_detail_starts_with_webob_text(admin):
+    missing = str(uuid.uuid4())
+    old = placement_error(admin.placement("GET", f"/resource_providers/{missing}", mv="1.22"), 404)
+    assert "code" not in old
+    assert old["detail"].startswith("The resource could not be found.\n\n ")
+    new = placement_error(admin.placement("GET", f"/resource_providers/{missing}", mv="1.23"), 404)
+    assert new["code"] == "placement.undefined_code"
+
+
+@pytest.mark.parametrize(
+    "mv,rels",
+    [
+        ("1.0", ["self", "inventories", "usages"]),
+        ("1.6", ["self", "inventories", "usages", "aggregates", "traits"]),
+        ("1.14", ["self", "inventories", "usages", "aggregates", "traits", "allocations"]),
+    ],
+)
+def test_provider_links(admin, mv, rels):
+    rp = admin.placement("GET", "/resource_providers", mv=mv).json()["resource_providers"][0]
+    assert [lk["rel"] for lk in rp["links"]] == rels
+    for link in rp["links"]:
+        path = link["href"].removeprefix("/placement")
+        assert admin.placement("GET", path, mv=mv).status_code == 200, link
+
+
+def test_compute_providers_carry_compute_traits(admin):
+    rp = admin.rp_uuid("compute1")
+    body = admin.placement("GET", f"/resource_providers/{rp}/traits", mv="1.6").json()
+    assert "COMPUTE_NODE" in body["traits"]
+    assert all(t.startswith("COMPUTE_") for t in body["traits"])
+    listed = admin.placement("GET", "/traits", mv="1.6", params={"associated": "true"}).json()
+    assert set(body["traits"]) <= set(listed["traits"])
+    assert admin.placement("GET", "/traits", mv="1.5").status_code == 404
+    assert admin.placement("PUT", "/traits/CUSTOM_GOLD", mv="1.6").status_code == 201
+    assert admin.placement("PUT", "/traits/CUSTOM_GOLD", mv="1.6").status_code == 204
+    assert admin.placement("GET", "/traits/CUSTOM_GOLD", mv="1.6").status_code == 204
+    placement_error(admin.placement("PUT", "/traits/GOLD", mv="1.6"), 400)
+
+
+def _candidates(admin, mv="1.39", **params):
+    return admin.placement("GET", "/allocation_candidates", mv=mv, params=params)
+
+
+def test_allocation_candidates_follow_capacity_usage_and_traits(admin, ctl):
+    rp1, rp2 = admin.rp_uuid("compute1"), admin.rp_uuid("compute2")
+    body = _candidates(admin, resources="VCPU:1,MEMORY_MB:512").json()
+    assert {next(iter(r["allocations"])) for r in body["allocation_requests"]} == {rp1, rp2}
+    summary = body["provider_summaries"][rp1]
+    assert summary["resources"]["VCPU"] == {"capacity": 16, "used": 0}
+    assert "COMPUTE_NODE" in summary["traits"]
+    # usage counts: fill compute1's VCPUs with a direct allocation
+    consumer = str(uuid.uuid4())
+    full = _body(admin, rp1, {"VCPU": 16}, consumer_generation=None)
+    assert _put(admin, consumer, full).status_code == 204
+    body = _candidates(admin, resources="VCPU:1").json()
+    assert [next(iter(r["allocations"])) for r in body["allocation_requests"]] == [rp2]
+    # traits: a disabled compute carries COMPUTE_STATUS_DISABLED
+    from .lm import update_service
+
+    update_service(admin, "compute2", status="disabled", disabled_reason="maint")
+    body = _candidates(admin, resources="MEMORY_MB:1", required="!COMPUTE_STATUS_DISABLED").json()
+    assert [next(iter(r["allocations"])) for r in body["allocation_requests"]] == [rp1]
+    body = _candidates(admin, resources="MEMORY_MB:1", required="COMPUTE_STATUS_DISABLED").json()
+    assert [next(iter(r["allocations"])) for r in body["allocation_requests"]] == [rp2]
+    assert _candidates(admin, resources="MEMORY_MB:1", limit="1").json()["allocation_requests"]
+
+
+def test_allocation_candidates_errors_and_versions(admin):
+    assert _candidates(admin, mv="1.9", resources="VCPU:1").status_code == 404
+    old = _candidates(admin, mv="1.10", resources="VCPU:1").json()
+    assert isinstance(old["allocation_requests"][0]["allocations"], list)
+    err = placement_error(_candidates(admin), 400)
+    assert "'resources' is a required property" in err["detail"]
+    err = placement_error(_candidates(admin, resources="NOPE:1"), 400)
+    assert (
+        "Invalid resource class in resources parameter: No such resource class NOPE."
+        in (err["detail"])
+    )
+    err = placement_error(_candidates(admin, resources="VCPU:1", required="CUSTOM_NOPE"), 400)
+    assert "No such trait(s): CUSTOM_NOPE." in err["detail"]
+    placement_error(_candidates(admin, resources="VCPU:x"), 400)
+    placement_error(_candidates(admin, mv="1.16", resources="VCPU:1", required="X"), 400)
