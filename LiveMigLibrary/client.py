@@ -692,6 +692,9 @@ def _migration_from_json(body: dict) -> Migration:
         source=body.get("source_compute"),
         destination=body.get("dest_compute"),
         created_at=body.get("created_at"),
+        updated_at=body.get("updated_at"),
+        source_node=body.get("source_node"),
+        destination_node=body.get("dest_node"),
     )
 
 

@@ -21,6 +21,7 @@ from .importing import (
 from .keywords import (
     BatchKeywords,
     ConnectionKeywords,
+    DrainKeywords,
     EvidenceKeywords,
     FakeCloudKeywords,
     HostKeywords,
@@ -40,6 +41,7 @@ class LiveMigLibrary(
     HostKeywords,
     PlacementKeywords,
     FakeCloudKeywords,
+    DrainKeywords,
     BatchKeywords,
     EvidenceKeywords,
 ):

@@ -2,6 +2,7 @@
 
 from .batch import BatchKeywords
 from .connection import ConnectionKeywords
+from .drain import DrainKeywords
 from .evidence import EvidenceKeywords
 from .fake_cloud import FakeCloudKeywords
 from .hosts import HostKeywords
@@ -12,6 +13,7 @@ from .servers import ServerKeywords
 __all__ = [
     "BatchKeywords",
     "ConnectionKeywords",
+    "DrainKeywords",
     "EvidenceKeywords",
     "FakeCloudKeywords",
     "HostKeywords",

@@ -9,7 +9,7 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
-from .. import timeline
+from .. import overlap
 from ..concurrency import Outcome, Workers, check_concurrency, log_outcomes
 from ..enums import BlockMigration, MigrationStatus
 from ..errors import BatchFailed, CheckFailed, InvalidArgument
@@ -309,6 +309,7 @@ class BatchKeywords(KeywordGroup):
             self._raise_failures("listings of existing migrations", listed, lambda o: o.item.label)
             for outcome in listed:
                 ctx.migration_baseline[outcome.item.id] = outcome.value
+            records = self._start_records(subjects, targets, mode, concurrency)
             started = time.monotonic()
             outcomes = workers.map(migrate, subjects)
             took = time.monotonic() - started
@@ -323,7 +324,53 @@ class BatchKeywords(KeywordGroup):
             f"{overlap} requests were in flight at once at most; all answered within "
             f"{took:.2f}s (wall clock)."
         )
+        refused = [o.item for o in outcomes if not o.ok]
+        if refused:
+            self._record_refusals(refused, records, outcomes)
         self._raise_failures("live migration requests", outcomes, lambda o: o.item.label)
+
+    def _start_records(self, subjects, targets, mode, concurrency) -> dict:
+        """Opens the evidence record of each move (before any request is sent)."""
+        ctx = self._ctx
+        microversion = ctx.client.live_migrate_microversion()
+        # the allocations before each move are read for small batches; for big ones (a
+        # drain, a load run) the records keep the end allocations only
+        allocations = len(subjects) <= PER_SERVER_POLL_LIMIT
+        return {
+            s.id: ctx.evidence.start(
+                s.id,
+                "live-migration",
+                server_name=s.label,
+                request={
+                    "via": "sdk",
+                    "microversion": microversion,
+                    "host": targets[s.id],
+                    "block_migration": mode.value,
+                    "batch": len(subjects),
+                    "concurrency": concurrency,
+                },
+                allocations=allocations,
+            )
+            for s in subjects
+        }
+
+    def _record_refusals(self, refused, records, outcomes) -> None:
+        """A refused request may still have left a record (pre-checks run in the request)."""
+        ctx = self._ctx
+        errors = {o.item.id: o.error for o in outcomes if not o.ok}
+        concluded = []
+        for subject in refused:
+            record = records[subject.id]
+            migration = self._latest(subject.id)
+            if migration is None:
+                ctx.evidence.forget(record)
+            else:
+                ctx.evidence.observe(record, migration)
+                error = errors[subject.id]
+                record.reason = record.reason or getattr(error, "cloud_message", str(error))
+                concluded.append(record)
+        if concluded:
+            ctx.evidence.conclude(concluded)
 
     def _targets(self, subjects: list[Subject], host) -> dict[str, str | None]:
         if host is None or (isinstance(host, str) and not host.strip()):
@@ -412,6 +459,7 @@ class BatchKeywords(KeywordGroup):
         admin = ctx.admin
         by_id = {s.id: s for s in subjects}
         baseline = {s.id: ctx.migration_baseline.get(s.id, set()) for s in subjects}
+        evidence = {s.id: ctx.evidence.for_wait(s.id, "live-migration", s.label) for s in subjects}
         since = None
         if source is None and len(subjects) > PER_SERVER_POLL_LIMIT:
             created = [st.created for s in subjects if (st := admin.server_state(s.id))]
@@ -432,6 +480,8 @@ class BatchKeywords(KeywordGroup):
             for record in records:  # oldest first: the last new one wins
                 if record.server_id in by_id and record.id not in baseline[record.server_id]:
                     latest[record.server_id] = record
+            for sid, migration in latest.items():
+                ctx.evidence.observe(evidence[sid], migration)
             return latest
 
         def describe(sid: str, migration: Migration | None) -> str:
@@ -473,12 +523,14 @@ class BatchKeywords(KeywordGroup):
                 failure,
             )
         finally:
-            self._log_timeline(
+            self._log_overlap(
                 title or f"{len(subjects)} migrations", subjects, waiter, ctx.clock.now() - started
             )
+            # one HTML block: every migration of the wait on one time axis
+            ctx.evidence.conclude(list(evidence.values()))
         return found
 
-    def _log_timeline(self, title: str, subjects, waiter: ManyWaiter, end: float) -> None:
+    def _log_overlap(self, title: str, subjects, waiter: ManyWaiter, end: float) -> None:
         history = waiter.history or {}
         rows = []
         for subject in subjects:
@@ -490,13 +542,12 @@ class BatchKeywords(KeywordGroup):
                 state, _, rest = text.partition(" ")
                 points.append((elapsed, state))
                 detail = rest.strip("()").split(", ", 1)[-1]
-            rows.append(timeline.Row(subject.label, detail, points, end))
+            rows.append(overlap.Row(subject.label, detail, points, end))
         if not any(row.points for row in rows):
             return
-        moving, at = timeline.max_overlap(rows, IN_PROGRESS)
-        running, run_at = timeline.max_overlap(rows, {"running"})
+        moving, at = overlap.max_overlap(rows, IN_PROGRESS)
+        running, run_at = overlap.max_overlap(rows, {"running"})
         logger.info(
             f"{title}: up to {moving} in progress at once (first at {at:.1f}s), up to "
             f"{running} running at once (first at {run_at:.1f}s)."
         )
-        logger.info(timeline.render_html(title, rows), html=True)

@@ -38,7 +38,11 @@ def test_gathering_servers_of_a_multi_create_on_one_host(lib, infos):
     for server in movers:
         assert any(f"Migration of server {server.name}: completed" in line for line in lines)
     assert any("in progress at once" in line for line in lines)
-    assert any(line.startswith("<b>") and "<svg" in line for line in lines)
+    # the evidence layer draws every migration of the wait on one time axis, in one block
+    blocks = [line for line in lines if line.startswith('<div class="livemig-migrations"')]
+    assert len(blocks) == 1
+    assert f"{len(movers)} migrations: {len(movers)} completed" in blocks[0]
+    assert all(server.name in blocks[0] for server in movers)
 
 
 def test_a_move_queued_behind_another_from_the_same_source_is_logged_queued(make_lib, infos):
