@@ -25,6 +25,7 @@ from .keywords import (
     EvidenceKeywords,
     FakeCloudKeywords,
     HostKeywords,
+    LoadKeywords,
     MigrationKeywords,
     PlacementKeywords,
     ServerKeywords,
@@ -42,6 +43,7 @@ class LiveMigLibrary(
     PlacementKeywords,
     FakeCloudKeywords,
     DrainKeywords,
+    LoadKeywords,
     BatchKeywords,
     EvidenceKeywords,
 ):

@@ -6,6 +6,7 @@ from .drain import DrainKeywords
 from .evidence import EvidenceKeywords
 from .fake_cloud import FakeCloudKeywords
 from .hosts import HostKeywords
+from .load import LoadKeywords
 from .migrations import MigrationKeywords
 from .placement import PlacementKeywords
 from .servers import ServerKeywords
@@ -17,6 +18,7 @@ __all__ = [
     "EvidenceKeywords",
     "FakeCloudKeywords",
     "HostKeywords",
+    "LoadKeywords",
     "MigrationKeywords",
     "PlacementKeywords",
     "ServerKeywords",

@@ -20,6 +20,72 @@ from .base import KeywordGroup
 # migration statuses in which a live migration holds a slot of its source compute or waits
 IN_PROGRESS = {"accepted", "queued", "preparing", "running", "post-migrating"}
 PER_SERVER_POLL_LIMIT = 4  # up to this many servers a wait lists each one's records
+# Concluding a migration record reads its timeline, events and allocations (about ten
+# calls); a wait over more moves concludes the failed ones and the first few only, the
+# others keep the states polled (in migrations.json).
+FULL_EVIDENCE_LIMIT = 20
+EVIDENCE_SAMPLE = 10
+
+
+class MigrationFeed:
+    """The latest migration record of each server, from one `os-migrations` listing a poll.
+
+    The first poll lists the records changed since ``since`` (a time of the cloud, e.g.
+    the servers' `created`); each later one only those changed since the newest
+    `updated_at` seen so far (Nova's `changes-since` includes that instant), so a poll
+    costs what changed, not every record of the run.
+    """
+
+    def __init__(self, admin, *, source: str | None = None, since: str | None = None):
+        self._admin = admin
+        self._source = source
+        self.cursor = since
+        self.records: dict = {}  # migration id -> latest Migration
+
+    def poll(self) -> dict:
+        found = self._admin.list_migrations(
+            source=self._source, migration_type=None, changes_since=self.cursor
+        )
+        for record in found:
+            self.records[record.id] = record
+        stamps = [r.updated_at or r.created_at for r in found if r.updated_at or r.created_at]
+        if stamps:
+            newest = max(stamps)
+            if self.cursor is None or newest > self.cursor:
+                self.cursor = newest
+        return self.records
+
+    def latest(self, server_ids, ignore: dict | None = None) -> dict:
+        """Server id -> its newest record (by id) not in ``ignore[server id]``."""
+        latest: dict = {}
+        for record in sorted(self.records.values(), key=lambda m: _order(m.id)):
+            if record.server_id in server_ids:
+                if ignore and record.id in ignore.get(record.server_id, ()):
+                    continue
+                latest[record.server_id] = record
+        return latest
+
+
+def _order(migration_id):
+    text = str(migration_id)
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
+def conclude_evidence(ctx, records: list) -> None:
+    """Concludes the migration records of a wait (see `FULL_EVIDENCE_LIMIT`)."""
+    if not records:
+        return
+    if len(records) <= FULL_EVIDENCE_LIMIT:
+        ctx.evidence.conclude(records)
+        return
+    failed = [r for r in records if r.status in ("error", "failed", "cancelled")]
+    chosen = records[:EVIDENCE_SAMPLE] + [r for r in failed if r not in records[:EVIDENCE_SAMPLE]]
+    logger.info(
+        f"Full evidence (timeline, events, allocations) of {len(chosen)} of {len(records)} "
+        f"migrations: the first {EVIDENCE_SAMPLE} and every failed one; the others keep "
+        "the states polled."
+    )
+    ctx.evidence.conclude(chosen)
 
 
 @dataclass(frozen=True)
@@ -464,22 +530,16 @@ class BatchKeywords(KeywordGroup):
         if source is None and len(subjects) > PER_SERVER_POLL_LIMIT:
             created = [st.created for s in subjects if (st := admin.server_state(s.id))]
             since = min((c for c in created if c), default=None)
+        feed = MigrationFeed(admin, source=source, since=since)
 
         def observe() -> dict[str, Migration | None]:
             if source is not None or len(subjects) > PER_SERVER_POLL_LIMIT:
-                records = admin.list_migrations(
-                    source=source, migration_type=None, changes_since=since
-                )
+                feed.poll()
             else:
-                records = [
-                    m
-                    for s in subjects
-                    for m in admin.list_migrations(server_id=s.id, migration_type=None)
-                ]
-            latest: dict[str, Migration | None] = {}
-            for record in records:  # oldest first: the last new one wins
-                if record.server_id in by_id and record.id not in baseline[record.server_id]:
-                    latest[record.server_id] = record
+                for s in subjects:
+                    for m in admin.list_migrations(server_id=s.id, migration_type=None):
+                        feed.records[m.id] = m
+            latest = feed.latest(by_id, baseline)
             for sid, migration in latest.items():
                 ctx.evidence.observe(evidence[sid], migration)
             return latest
@@ -527,7 +587,7 @@ class BatchKeywords(KeywordGroup):
                 title or f"{len(subjects)} migrations", subjects, waiter, ctx.clock.now() - started
             )
             # one HTML block: every migration of the wait on one time axis
-            ctx.evidence.conclude(list(evidence.values()))
+            conclude_evidence(ctx, list(evidence.values()))
         return found
 
     def _log_overlap(self, title: str, subjects, waiter: ManyWaiter, end: float) -> None:

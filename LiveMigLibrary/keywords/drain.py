@@ -12,7 +12,7 @@ from ..concurrency import check_concurrency, log_outcomes
 from ..enums import BlockMigration, MigrationStatus
 from ..errors import BatchFailed, InvalidArgument
 from ..models import Migration, Server, ServerState
-from .batch import BatchKeywords, Subject
+from .batch import BatchKeywords, MigrationFeed, Subject, conclude_evidence
 
 MOVABLE_STATUSES = ("ACTIVE", "PAUSED")  # nova/compute/api.py live_migrate: check_instance_state
 
@@ -161,7 +161,8 @@ class DrainKeywords(BatchKeywords):
         evidence = {}
         microversion = client.live_migrate_microversion()
         # records of earlier moves off this host are not the drain's
-        known_before = {m.id for m in admin.list_migrations(source=host, changes_since=since)}
+        feed = MigrationFeed(admin, source=host, since=since)
+        known_before = set(feed.poll())
         start = ctx.clock.now()
 
         def request(subject: Subject):
@@ -205,10 +206,10 @@ class DrainKeywords(BatchKeywords):
                             )
                 if not moving:
                     continue
-                latest: dict[str, Migration] = {}
-                for record in admin.list_migrations(source=host, changes_since=since):
-                    if record.server_id in moving and record.id not in known_before:
-                        latest[record.server_id] = record
+                feed.poll()
+                latest: dict[str, Migration] = feed.latest(
+                    moving, {sid: known_before for sid in moving}
+                )
                 now = ctx.clock.now()
                 for sid in list(moving):
                     migration = latest.get(sid)
@@ -245,9 +246,7 @@ class DrainKeywords(BatchKeywords):
                         del moving[sid]
                 if moving and (not pending or len(moving) >= concurrency):
                     ctx.clock.sleep(interval)
-        records = list(evidence.values())
-        if records:
-            ctx.evidence.conclude(records)
+        conclude_evidence(ctx, list(evidence.values()))
 
     def _log_drain_table(self, host: str, results: list[dict]) -> None:
         counts: dict[str, int] = {}
