@@ -9,6 +9,8 @@ Resource         ../resources/livemig.resource
 
 Test Teardown    Delete Created Resources
 
+Test Tags        live-migration    host-maintenance    concurrency
+
 
 *** Test Cases ***
 Drain A Host With A Stopped Server On It
