@@ -39,7 +39,7 @@ class RealClock:
 class FakeCloudClock:
     """Virtual time of an embedded fake cloud with a manual clock; ``sleep`` advances it."""
 
-    label = "(virtual clock of the fake cloud)"
+    label = "(virtual clock)"
 
     def __init__(self, control, after_advance: Callable[[], None] | None = None, readings=None):
         self._control = control

@@ -267,7 +267,8 @@ class LiveMigLibrary(
             logger.warn("LiveMigLibrary cleanup was incomplete.")
 
     def _set_metadata(self, result) -> None:
-        """What was tested, on this suite and on the top suite (report.html's summary)."""
+        """What was tested, on the top suite (report.html's summary), and on this suite where
+        it differs from the top suite's."""
         from .evidence.metadata import MIGRATIONS_LINK, cloud_metadata
 
         meta = cloud_metadata(self._ctx)
@@ -276,9 +277,10 @@ class LiveMigLibrary(
         top = result
         while top.parent is not None:
             top = top.parent
-        for suite in {id(result): result, id(top): top}.values():
-            for name, value in meta.items():
-                suite.metadata.setdefault(name, value)
+        for name, value in meta.items():
+            top.metadata.setdefault(name, value)
+            if top.metadata[name] != value:  # this suite tested something else: say so here
+                result.metadata[name] = value
         top.metadata.setdefault("Migrations", MIGRATIONS_LINK)
 
     def close(self) -> None:

@@ -254,8 +254,8 @@ def _request_text(record: dict) -> str:
     parts = [
         "requested by the library through openstacksdk"
         if via == "sdk"
-        else "requested outside the library (e.g. REST)"
-        if via in ("unknown", "rest")
+        else "requested outside the library (how is unknown)"
+        if via == "unknown"
         else f"requested via {via}"
     ]
     if req.get("microversion"):
@@ -266,6 +266,8 @@ def _request_text(record: dict) -> str:
         )
     if req.get("block_migration") is not None:
         parts.append(f"block_migration {req['block_migration']}")
+    if req.get("expected"):
+        parts.append(f"the test expected a {req['expected']}")
     return ", ".join(parts)
 
 
@@ -330,7 +332,7 @@ def _allocations_table(record: dict) -> str:
         rows += _allocation_rows(allocations.get(key), label, record)
     if not rows:
         return ""
-    return _table(["When", "Cloud time", "Consumer", "Allocations (host: resources)"], rows)
+    return _table(["When", "Read at", "Consumer", "Allocations (host: resources)"], rows)
 
 
 def _allocation_rows(snapshot: dict | None, label: str, record: dict) -> list[list[str]]:
@@ -343,7 +345,11 @@ def _allocation_rows(snapshot: dict | None, label: str, record: dict) -> list[li
             rows.append(
                 [
                     e(label),
-                    e(_clock(snapshot.get("cloud_time"))),
+                    e(
+                        _clock(snapshot.get("cloud_time"))
+                        if snapshot.get("cloud_time")
+                        else _clock(snapshot.get("wall_time")) + " (wall)"
+                    ),
                     e(f"{kind} {consumer}"),
                     e(_resources(snapshot[kind])),
                 ]
@@ -465,7 +471,9 @@ def summary_page(document: dict) -> str:
     records = document.get("migrations") or []
     stats = phase_statistics(r for r in records if r.get("status") not in FAILED_STATUSES)
     outcomes = outcome_counts(records)
-    failures = sum(n for s, n in outcomes.items() if s in ("error", "failed"))
+    expected = [r for r in records if (r.get("request") or {}).get("expected")]
+    counted = [r for r in records if r not in expected]
+    failures = sum(1 for r in counted if r.get("status") in ("error", "failed"))
     scale = max([_record_span(r) for r in records] + [1.0])
     meta_rows = []
     for run in document.get("runs") or []:
@@ -502,8 +510,10 @@ def summary_page(document: dict) -> str:
         f"{e(document.get('format_version'))}). Durations are cloud time.</p>",
         "<h2>Outcomes</h2>",
         _table(["Status", "Migrations"], [[e(s), e(n)] for s, n in outcomes.items()], [1]),
-        f"<p>Failure rate: {e(f'{100.0 * failures / len(records):.1f}' if records else '0')} % "
-        "(error or failed; an abort's cancelled is not a failure).</p>",
+        f"<p>Failure rate: {e(f'{100.0 * failures / len(counted):.1f}' if counted else '0')} "
+        f"% ({failures} of {len(counted)} ended error or failed; an abort's cancelled is not "
+        f"a failure). {len(expected)} more were asked for by negative tests expecting a "
+        "refusal and are not counted.</p>",
         "<h2>Phase durations (cloud time) of migrations that did not fail or get cancelled</h2>",
         _stats_table(stats),
         "<h2>Every migration</h2>",

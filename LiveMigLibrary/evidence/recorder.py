@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from robot.api import logger
 
 from .html import migration_block
-from .record import MigrationRecord, parse_time
+from .record import MigrationRecord, iso, parse_time
 from .store import RunEvidence, current_run
 from .timeline import ClockMap, Observation, cloud_timeline, fake_epoch, fake_timeline
 
@@ -58,6 +58,8 @@ class EvidenceRecorder:
         self._observations: dict[str, list[Observation]] = {}
         self._last: dict[str, Migration] = {}
         self._last_poll: dict[str, dt.datetime] = {}
+        self._host_map: dict[str, str] | None = None
+        self._replaced: dict[str, MigrationRecord | None] = {}
         self._seq = itertools.count(1)
         self._lock = threading.RLock()
         self.current_suite: str | None = None
@@ -103,13 +105,14 @@ class EvidenceRecorder:
                 clock="fake-virtual" if ctx.uses_fake else "cloud",
                 requested_wall=dt.datetime.now(dt.UTC),
             )
+            self._replaced[record.record_id] = self._open.get(server_id)
             self._open[server_id] = record
             self.records.append(record)
             self._observations[record.record_id] = []
         self._note_clock()
         if allocations:
             record.allocations["start"] = {
-                "cloud_time": self._cloud_now(),
+                **self._read_times(),
                 "server": self._allocations(server_id, record),
             }
         self.run.add(record)
@@ -139,7 +142,12 @@ class EvidenceRecorder:
         """Drops a record whose request never created a migration (refused at once)."""
         with self._lock:
             if self._open.get(record.server_id) is record:
-                del self._open[record.server_id]
+                # the server's move before it (e.g. the one that made it busy) is current again
+                previous = self._replaced.get(record.record_id)
+                if previous is not None:
+                    self._open[record.server_id] = previous
+                else:
+                    del self._open[record.server_id]
             if record in self.records:
                 self.records.remove(record)
         self.run.remove(record)
@@ -186,11 +194,7 @@ class EvidenceRecorder:
         for record in records:
             kind = "server" if consumer_id == record.server_id else "migration"
             record.allocations["during"].append(
-                {
-                    "cloud_time": self._cloud_now(),
-                    "status": record.status,
-                    kind: allocations,
-                }
+                {**self._read_times(), "status": record.status, kind: allocations}
             )
 
     # -- reading the cloud's own records ---------------------------------------------------
@@ -249,7 +253,7 @@ class EvidenceRecorder:
     def _conclude_state(self, record: MigrationRecord) -> None:
         ctx = self._ctx
         if record.allocations.get("end") is None:
-            end: dict[str, Any] = {"cloud_time": self._cloud_now()}
+            end: dict[str, Any] = self._read_times()
             end["server"] = self._allocations(record.server_id, record)
             if record.migration_uuid:
                 end["migration"] = self._allocations(record.migration_uuid, record)
@@ -279,19 +283,29 @@ class EvidenceRecorder:
             allocations = admin.allocations(consumer)
             if not allocations:
                 return {}
+            host_of = self._host_of_providers()
+            if any(rp not in host_of for rp in allocations):  # a provider added since
+                self._host_map = None
+                host_of = self._host_of_providers()
+            return {host_of.get(rp, rp): res for rp, res in sorted(allocations.items())}
+        except Exception as error:
+            self._problem(record, f"allocations of {consumer}", error)
+            return None
+
+    def _host_of_providers(self) -> dict[str, str]:
+        """Resource provider uuid -> compute host, cached (providers rarely change)."""
+        mapping = self._host_map
+        if mapping is None:
+            admin = self._ctx.admin
             providers = admin.resource_provider_names()
             node_host = {
                 node: host
                 for host, nodes in admin.hypervisor_names_by_host().items()
                 for node in nodes
             }
-            return {
-                node_host.get(providers.get(rp, rp), providers.get(rp, rp)): resources
-                for rp, resources in sorted(allocations.items())
-            }
-        except Exception as error:
-            self._problem(record, f"allocations of {consumer}", error)
-            return None
+            mapping = {rp: node_host.get(name, name) for rp, name in providers.items()}
+            self._host_map = mapping
+        return mapping
 
     def _problem(self, record: MigrationRecord, what: str, error: Exception) -> None:
         message = f"could not read the {what}: {error}"
@@ -307,12 +321,14 @@ class EvidenceRecorder:
             except Exception:  # a stopped fake: nothing to map
                 pass
 
+    def _read_times(self) -> dict[str, str | None]:
+        """When a snapshot was read: cloud time (known on the fake) and wall time."""
+        return {"cloud_time": self._cloud_now(), "wall_time": iso(dt.datetime.now(dt.UTC))}
+
     def _cloud_now(self) -> str | None:
         fake = self._ctx.fake
         if fake is None:
             return None
-        from .record import iso
-
         try:
             clock = fake.control.clock()
         except Exception:

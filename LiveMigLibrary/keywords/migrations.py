@@ -89,27 +89,55 @@ class MigrationKeywords(KeywordGroup):
             raise
 
     @keyword(tags=["migrations"])
-    def watch_for_new_migration_of_server(self, server: Server | str) -> None:
+    def watch_for_new_migration_of_server(
+        self,
+        server: Server | str,
+        via: str = "unknown",
+        microversion: str | None = None,
+        host: str | None = None,
+        block_migration: str | None = None,
+    ) -> None:
         """Makes the migration keywords ignore the server's existing migration records.
 
         [Live Migrate Server] does this itself. Call it before starting a migration some
         other way (e.g. a raw REST call with RequestsLibrary), so [Wait Until Migration Of
-        Server Is] cannot mistake an older record for the new one.
+        Server Is] cannot mistake an older record for the new one. It also opens the
+        migration's evidence record (allocations before the request); the optional
+        arguments say how the migration is about to be requested, for the log and
+        `migrations.json`.
 
         Args:
             server: The server.
+            via: How the request is sent, e.g. `REST` (default `unknown`).
+            microversion: Compute API microversion of the request.
+            host: Destination host named in the request; omitted: the scheduler picks.
+            block_migration: `block_migration` of the request.
 
         Example:
 
         ```robotframework
         *** Test Cases ***
         Raw REST Migration
-            Watch For New Migration Of Server    ${server}
+            Watch For New Migration Of Server    ${server}    via=REST    microversion=2.34
             POST On Session    compute    /servers/${server.id}/action    json=${body}
             Wait Until Migration Of Server Is    ${server}    completed
         ```
         """
-        self._remember_baseline(self._ctx.server_id(server))
+        sid = self._ctx.server_id(server)
+        self._remember_baseline(sid)
+        request = {"via": str(via).strip() or "unknown"}
+        if microversion:
+            request["microversion"] = str(microversion).strip()
+        if via != "unknown" or host:
+            request["host"] = host or None
+        if block_migration is not None:
+            request["block_migration"] = str(block_migration)
+        self._ctx.evidence.start(
+            sid,
+            "live-migration",
+            server_name=server.name if isinstance(server, Server) else None,
+            request=request,
+        )
 
     def _remember_baseline(self, server_id: str) -> None:
         existing = self._ctx.admin.migrations(server_id)
@@ -409,10 +437,30 @@ class MigrationKeywords(KeywordGroup):
         target = f"to host {host}" if host else "to a scheduler-picked host"
         previous = ctx.migration_baseline.get(sid)
         self._remember_baseline(sid)
+        record = ctx.evidence.start(
+            sid,
+            "live-migration",
+            server_name=server.name if isinstance(server, Server) else None,
+            request={
+                "via": "sdk",
+                "microversion": ctx.client.live_migrate_microversion(),
+                "host": host,
+                "block_migration": mode.value,
+                "expected": f"refusal ({expected.value})",
+            },
+        )
         try:
             ctx.client.live_migrate(sid, host, mode.api_value)
         except CloudError as error:
-            if previous is not None and self._latest(sid) is None:
+            attempt = self._latest(sid)
+            if attempt is None:
+                ctx.evidence.forget(record)  # no migration record: no migration to report
+            else:
+                # Nova's conductor recorded the refused attempt (`error`): it is evidence
+                ctx.evidence.observe(record, attempt)
+                record.reason = record.reason or error.cloud_message
+                ctx.evidence.conclude([record])
+            if previous is not None and attempt is None:
                 # No record of the refused attempt: "the migration of the server" stays the
                 # one before it (e.g. the migration that made the server busy).
                 ctx.migration_baseline[sid] = previous

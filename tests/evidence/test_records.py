@@ -19,6 +19,7 @@ from LiveMigLibrary.fake import FakeCloud
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
 ROOT = Path(__file__).resolve().parents[2]
+ANY_FLAVOR = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}  # m1.tiny
 
 
 def run_robot(tmp_path: Path, text: str, *paths: str, **options) -> tuple[int, Path, str]:
@@ -203,3 +204,7 @@ def test_every_wait_on_a_migration_logs_one_html_block(tmp_path, monkeypatch):
     records = migrations(out)
     assert {r["status"] for r in records} >= {"completed", "cancelled"}
     assert all(r["test_status"] == "PASS" for r in records)
+    rest = [r for r in records if r["test"].endswith("Through REST")]
+    assert [r["request"]["via"] for r in rest] == ["REST"]
+    assert rest[0]["request"]["microversion"] == "2.34"
+    assert rest[0]["allocations"]["start"]["server"] == {rest[0]["source"]: ANY_FLAVOR}
