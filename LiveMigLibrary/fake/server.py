@@ -14,7 +14,17 @@ from .api.placement import PlacementService
 from .api.wsgi import Application
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _JsonErrorsHandler(WSGIRequestHandler):
+    """Requests too broken to reach the application (a bad request line, headers too long)
+    are answered in keystone's JSON error shape, not http.server's HTML page."""
+
+    error_message_format = (
+        '{"error": {"code": %(code)d, "title": "%(message)s", "message": "%(explain)s"}}'
+    )
+    error_content_type = "application/json"
+
+
+class _QuietHandler(_JsonErrorsHandler):
     """No access log on stderr (it would drown the test output)."""
 
     def log_request(self, *args, **kwargs):
@@ -42,7 +52,7 @@ class HttpServer:
     def __init__(
         self, app: Application, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False
     ):
-        handler = WSGIRequestHandler if log_requests else _QuietHandler
+        handler = _JsonErrorsHandler if log_requests else _QuietHandler
         self.server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=handler
         )

@@ -9,18 +9,30 @@ check policy, call the backend under its lock, render a view.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from ..context import RequestContext
 from ..exception import BadRequest, FakeCloudError, NotAcceptable
 
+LOG = logging.getLogger("LiveMigLibrary.fake.api")
+
 COMPUTE_MIN, COMPUTE_MAX = (2, 1), (2, 104)
+MAX_VERSION_DIGITS = 9  # no real microversion has more; longer numbers are out of range
+MAX_JSON_DEPTH = 100  # deeper bodies are refused before anything walks them
+MAX_BODY_BYTES = 114688  # nova's [oslo_middleware] max_request_body_size (112 KiB)
 PLACEMENT_MIN, PLACEMENT_MAX = (1, 0), (1, 39)
 
 NOVA_FAULT_NAMES = {
@@ -45,7 +57,17 @@ TITLES = {
     406: "Not Acceptable",
     409: "Conflict",
     500: "Internal Server Error",
+    413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
     503: "Service Unavailable",
+}
+# what each service says when something unexpected broke (nova's FaultWrapper, keystone's
+# UnexpectedError, placement's FaultWrapper)
+UNEXPECTED = {
+    "compute": "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ "
+    "and attach the Nova API log if possible.\n<class '{name}'>",
+    "identity": "An unexpected error prevented the server from fulfilling your request.",
+    "placement": "An unexpected error occurred: {name}",
 }
 
 
@@ -66,18 +88,67 @@ def parse_version(
     text = text.strip()
     if text == "latest":
         return hi
-    m = re.fullmatch(r"([1-9]\d*)\.([1-9]\d*|0)", text)  # nova's APIVersionRequest
+    m = re.fullmatch(r"([1-9]\d*)\.([1-9]\d*|0)", text, re.ASCII)  # nova's APIVersionRequest
+    shown = text if len(text) <= 40 else text[:37] + "..."
     if not m:
         raise BadRequest(
-            f"API Version String {text} is of invalid format. Must be of format MajorNum.MinorNum."
+            f"API Version String {shown} is of invalid format. Must be of format MajorNum.MinorNum."
         )
-    v = (int(m.group(1)), int(m.group(2)))
+    if max(len(m.group(1)), len(m.group(2))) > MAX_VERSION_DIGITS:
+        v = (hi[0] + 1, 0)  # far beyond the maximum; int() of 5000 digits would raise
+    else:
+        v = (int(m.group(1)), int(m.group(2)))
     if not lo <= v <= hi:
         raise NotAcceptable(
-            f"Version {text} is not supported by the API. Minimum is "
+            f"Version {shown} is not supported by the API. Minimum is "
             f"{fmt_version(lo)} and maximum is {fmt_version(hi)}."
         )
     return v
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        raise ValueError(f"{text[:20]} is not a finite number")
+    return value
+
+
+def _depth(text: str) -> int:
+    """How deep brackets nest in a JSON text (strings skipped), without recursing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_json(raw: bytes | str):
+    """A request body as JSON, or a 400: invalid UTF-8 or JSON, NaN/Infinity, numbers
+    too long to convert, or nesting deeper than ``MAX_JSON_DEPTH``."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        if _depth(text) > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError):
+        raise BadRequest("Malformed request body") from None
 
 
 class ApiRequest:
@@ -104,7 +175,7 @@ class ApiRequest:
 
     def json(self, required: bool = True) -> dict:
         if self._json is None:
-            raw = self.request.get_data(cache=True)
+            raw = self.body()
             if not raw:
                 if required:
                     raise BadRequest(
@@ -113,13 +184,23 @@ class ApiRequest:
                     )
                 self._json = {}
                 return self._json
-            try:
-                self._json = json.loads(raw)
-            except ValueError:
-                raise BadRequest("Malformed request body") from None
+            self._json = parse_json(raw)
             if not isinstance(self._json, dict):
                 raise BadRequest("Malformed request body")
         return self._json
+
+    def body(self) -> bytes:
+        """The raw body; a body that cannot be read (e.g. broken chunking) is a 400."""
+        length = self.request.content_length
+        if length is not None and length > MAX_BODY_BYTES:
+            raise RequestEntityTooLarge("Request is too large.")
+        try:
+            raw = self.request.get_data(cache=True)
+        except (OSError, ValueError) as exc:
+            raise BadRequest(f"Malformed request body: {exc}") from None
+        if len(raw) > MAX_BODY_BYTES:  # chunked: no Content-Length to check first
+            raise RequestEntityTooLarge("Request is too large.")
+        return raw
 
     def mv(self, major_minor: str) -> bool:
         """Whether the request's microversion is at least ``major_minor``."""
@@ -142,6 +223,9 @@ class Service:
 
     def negotiate(self, req: ApiRequest) -> dict:
         return {}
+
+    def check(self, req: ApiRequest) -> None:
+        """Refuse a request before its handler runs (after the token check)."""
 
     def error_body(self, req: ApiRequest, code: int, message: str) -> object:
         return {"error": {"code": code, "title": TITLES.get(code, "Error"), "message": message}}
@@ -180,20 +264,28 @@ class Application:
             self.base_url or request.host_url.rstrip("/"),
         )
         reply = self.dispatch(req, svc)
+        try:
+            body = self._encode(reply)
+        except (ValueError, TypeError, RecursionError) as exc:  # e.g. NaN in a record
+            reply = self._unexpected(req, svc, exc, {})
+            body = self._encode(reply)
         headers = {"Content-Type": "application/json", "X-Openstack-Request-Id": req.request_id}
         if svc is not None and svc.name == "compute":
             headers["X-Compute-Request-Id"] = req.request_id
         headers.update(reply.headers)
-        body = b""
-        if isinstance(reply.body, bytes):  # already rendered, Content-Type in its headers
-            body = reply.body
-        elif reply.body is not None and reply.status not in (204, 304):
-            body = json.dumps(reply.body).encode()
-        elif reply.status in (202, 204):
-            headers.pop("Content-Type", None) if reply.status == 204 else None
+        if not body and reply.status == 204:
+            headers.pop("Content-Type", None)
         headers["Content-Length"] = str(len(body))
         response = Response(body, status=reply.status, headers=headers)
         return response(environ, start_response)
+
+    @staticmethod
+    def _encode(reply: Reply) -> bytes:
+        if isinstance(reply.body, bytes):  # already rendered, Content-Type in its headers
+            return reply.body
+        if reply.body is not None and reply.status not in (204, 304):
+            return json.dumps(reply.body, allow_nan=False).encode()
+        return b""
 
     def dispatch(self, req: ApiRequest, svc: Service | None) -> Reply:
         extra: dict = {}
@@ -229,6 +321,7 @@ class Application:
                     request_id=req.request_id,
                 )
             if svc is not None:
+                svc.check(req)
                 extra = svc.negotiate(req)
             if svc is not None and svc.name != "control" and req.cloud.faults.rules:
                 with req.cloud.lock:
@@ -256,6 +349,23 @@ class Application:
             return self._error(req, svc, 404, "The resource could not be found.", extra)
         except HTTPException as exc:
             return self._error(req, svc, exc.code or 500, exc.description or "", extra)
+        except RecursionError:
+            return self._error(req, svc, 400, "Malformed request body", extra)
+        except Exception as exc:  # noqa: BLE001 - the service's own 500, never an HTML page
+            return self._unexpected(req, svc, exc, extra)
+
+    def _unexpected(self, req, svc, exc: BaseException, extra) -> Reply:
+        """Nova's FaultWrapper: log the traceback, answer the service's JSON 500."""
+        LOG.error(
+            "%s %s (%s) failed unexpectedly",
+            req.method,
+            req.request.path,
+            req.request_id,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        name = type(exc).__name__
+        text = UNEXPECTED.get(req.service, UNEXPECTED["identity"]).replace("{name}", name)
+        return self._error(req, svc, 500, text, extra)
 
     def _error(self, req, svc, code, message, extra) -> Reply:
         headers = dict(extra)
