@@ -90,20 +90,41 @@ class Identity:
             ),
             None,
         )
-        if user is None or not secrets.compare_digest(user.password, password or ""):
+        given = (password or "").encode("utf-8", "surrogatepass")  # any text, ASCII or not
+        if user is None or not secrets.compare_digest(user.password.encode(), given):
             raise Unauthorized("The request you have made requires authentication.")
-        scoped = user.project
-        if project is not None:
-            scoped = self.project_by(project)
-            if scoped is None or scoped.id != user.project.id:
-                raise Unauthorized("The request you have made requires authentication.")
         now = dt.datetime.now(dt.UTC)
-        token = Token(secrets.token_hex(32), user, scoped, now, now + TOKEN_LIFETIME, ["password"])
+        return self._issue(
+            user, self._scope(user, project), now, now + TOKEN_LIFETIME, ["password"]
+        )
+
+    def rescope(self, token_id: str | None, project: str | None) -> Token:
+        """Keystone's ``token`` auth method: a new token of the same user that expires
+        when the original does, scoped to ``project`` (or the original's project)."""
+        old = self.validate(token_id)
+        scoped = old.project if project is None else self._scope(old.user, project)
+        methods = list(dict.fromkeys([*old.methods, "token"]))
+        return self._issue(old.user, scoped, dt.datetime.now(dt.UTC), old.expires_at, methods)
+
+    def _scope(self, user: User, project: str | None) -> Project:
+        """The project a token is scoped to: the user's own (its only role assignment)."""
+        if project is None:
+            return user.project
+        scoped = self.project_by(project)
+        if scoped is None or scoped.id != user.project.id:
+            raise Unauthorized("The request you have made requires authentication.")
+        return scoped
+
+    def _issue(self, user, project, issued, expires, methods) -> Token:
+        token = Token(secrets.token_hex(32), user, project, issued, expires, methods)
         with self._lock:
             if len(self.tokens) >= 1024:  # forget expired tokens now and then
-                self.tokens = {k: t for k, t in self.tokens.items() if t.expires_at > now}
+                self._prune(issued)
             self.tokens[token.id] = token
         return token
+
+    def _prune(self, now: dt.datetime) -> None:
+        self.tokens = {k: t for k, t in self.tokens.items() if t.expires_at > now}
 
     def validate(self, token_id: str | None) -> Token:
         token = self.tokens.get(token_id or "")
@@ -112,5 +133,7 @@ class Identity:
         return token
 
     def revoke(self, token_id: str) -> None:
+        """Revoke one token, and forget every expired one while at it."""
         with self._lock:
             self.tokens.pop(token_id, None)
+            self._prune(dt.datetime.now(dt.UTC))

@@ -4,12 +4,78 @@ from __future__ import annotations
 
 from werkzeug.routing import Rule
 
-from ..exception import BadRequest, NotFound, Unauthorized
+from ..exception import BadRequest, Forbidden, NotFound, Unauthorized
 from ..identity import DEFAULT_DOMAIN, Token
 from .wsgi import ApiRequest, Reply, Service, public
 
 MEDIA_TYPES = [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]
 UPDATED = "2024-04-01T00:00:00Z"
+
+
+# keystone/auth/schema.py, as far as the fake reads the body: path -> JSON type
+_OBJECT, _STRING, _ARRAY = "object", "string", "array"
+AUTH_SCHEMA = {
+    "auth": _OBJECT,
+    "auth/identity": _OBJECT,
+    "auth/identity/methods": _ARRAY,
+    "auth/identity/password": _OBJECT,
+    "auth/identity/password/user": _OBJECT,
+    "auth/identity/password/user/id": _STRING,
+    "auth/identity/password/user/name": _STRING,
+    "auth/identity/password/user/password": _STRING,
+    "auth/identity/password/user/domain": _OBJECT,
+    "auth/identity/password/user/domain/id": _STRING,
+    "auth/identity/password/user/domain/name": _STRING,
+    "auth/identity/token": _OBJECT,
+    "auth/identity/token/id": _STRING,
+    "auth/scope": _OBJECT,
+    "auth/scope/project": _OBJECT,
+    "auth/scope/project/id": _STRING,
+    "auth/scope/project/name": _STRING,
+    "auth/scope/project/domain": _OBJECT,
+    "auth/scope/project/domain/id": _STRING,
+    "auth/scope/project/domain/name": _STRING,
+}
+_PY_TYPES = {_OBJECT: dict, _STRING: str, _ARRAY: list}
+
+
+def _schema_error(path: str, value, expected: str) -> BadRequest:
+    field = path.removeprefix("auth/") if path != "auth" else "auth"
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    return BadRequest(f"Invalid input for field '{field}': {shown} is not of type '{expected}'")
+
+
+def validate_auth_body(body: dict) -> dict:
+    """Keystone's JSON-schema check of ``POST /v3/auth/tokens``: a 400 naming the field."""
+    for path, expected in AUTH_SCHEMA.items():
+        node, present = body, True
+        for part in path.split("/"):
+            if not isinstance(node, dict) or part not in node:
+                present = False
+                break
+            node = node[part]
+        if present and not isinstance(node, _PY_TYPES[expected]):
+            raise _schema_error(path, node, expected)
+    auth = body.get("auth")
+    if not isinstance(auth, dict):
+        raise BadRequest("Invalid input for field 'identity': 'auth' is a required property")
+    identity = auth.get("identity")
+    if not isinstance(identity, dict):
+        raise BadRequest("Invalid input for field 'auth': 'identity' is a required property")
+    methods = identity.get("methods")
+    if methods is None:
+        raise BadRequest("Invalid input for field 'identity': 'methods' is a required property")
+    for method in methods:
+        if not isinstance(method, str):
+            raise _schema_error("auth/identity/methods", method, _STRING)
+    token = identity.get("token")
+    if "token" in methods and (token is None or "id" not in token):
+        raise BadRequest("Invalid input for field 'identity/token': 'id' is a required property")
+    return auth
+
+
+def _forbidden(rule: str) -> str:
+    return f"You are not authorized to perform the requested action: {rule}."
 
 
 def _iso(d) -> str:
@@ -107,18 +173,18 @@ class IdentityService(Service):
 
     @public
     def issue_token(self, req: ApiRequest) -> Reply:
-        auth = req.json().get("auth")
-        if not isinstance(auth, dict):
-            raise BadRequest("Invalid input for field 'identity': 'auth' is a required property")
-        identity = auth.get("identity") or {}
-        methods = identity.get("methods") or []
+        auth = validate_auth_body(req.json())
+        identity = auth["identity"]
+        methods = identity["methods"]
+        scope = auth.get("scope") or {}
+        project = scope.get("project") or {}
         if "token" in methods:
-            old = req.cloud.identity.validate((identity.get("token") or {}).get("id"))
-            token = req.cloud.identity.authenticate(old.user.name, None, old.user.password, None)
+            # keystone's token method: same user, same expiry, the scope asked for
+            token = req.cloud.identity.rescope(
+                identity["token"]["id"], project.get("id") or project.get("name")
+            )
         elif "password" in methods:
             user = (identity.get("password") or {}).get("user") or {}
-            scope = auth.get("scope") or {}
-            project = scope.get("project") or {}
             token = req.cloud.identity.authenticate(
                 user.get("name"),
                 user.get("id"),
@@ -130,15 +196,22 @@ class IdentityService(Service):
         nocatalog = "nocatalog" in req.args
         return Reply(201, self.token_body(req, token, not nocatalog), {"X-Subject-Token": token.id})
 
-    def _subject(self, req: ApiRequest):
+    def _subject(self, req: ApiRequest, rule: str):
+        """The X-Subject-Token; keystone's policy: its own user (token_subject) or an admin."""
         subject = req.request.headers.get("X-Subject-Token")
         try:
-            return req.cloud.identity.validate(subject)
+            token = req.cloud.identity.validate(subject)
         except Unauthorized:
-            raise NotFound(f"Could not find token: {subject}.") from None
+            token = None
+        if token is None or (token.user.id != req.token.user.id and not req.token.is_admin):
+            if not req.token.is_admin:  # never tell a member whether someone's token exists
+                raise Forbidden(_forbidden(rule))
+            shown = subject if subject and len(subject) <= 80 else (subject or "")[:77] + "..."
+            raise NotFound(f"Could not find token: {shown}.")
+        return token
 
     def validate_token(self, req: ApiRequest) -> Reply:
-        token = self._subject(req)
+        token = self._subject(req, "identity:validate_token")
         return Reply(
             200,
             self.token_body(req, token, "nocatalog" not in req.args),
@@ -146,7 +219,7 @@ class IdentityService(Service):
         )
 
     def revoke_token(self, req: ApiRequest) -> Reply:
-        token = self._subject(req)
+        token = self._subject(req, "identity:revoke_token")
         req.cloud.identity.revoke(token.id)
         return Reply(204)
 
@@ -192,7 +265,7 @@ class IdentityService(Service):
 
     def user_projects(self, req: ApiRequest, user_id: str) -> Reply:
         if user_id != req.token.user.id and not req.token.is_admin:
-            raise Unauthorized("The request you have made requires authentication.")
+            raise Forbidden(_forbidden("identity:list_user_projects"))
         user = next((u for u in req.cloud.identity.users.values() if u.id == user_id), None)
         if user is None:
             raise NotFound(f"Could not find user: {user_id}.")
@@ -205,8 +278,9 @@ class IdentityService(Service):
         )
 
     def projects(self, req: ApiRequest) -> Reply:
-        ident = req.cloud.identity
-        projects = list(ident.projects.values()) if req.token.is_admin else [req.token.project]
+        if not req.token.is_admin:  # keystone's identity:list_projects is admin (or reader) only
+            raise Forbidden(_forbidden("identity:list_projects"))
+        projects = list(req.cloud.identity.projects.values())
         name = req.args.get("name")
         if name:
             projects = [p for p in projects if p.name == name]
