@@ -50,6 +50,33 @@ def _allocations_from_list(allocs) -> dict:
     return out
 
 
+def _resources(rp: str, entry) -> dict[str, int]:
+    """One provider's entry of a ``PUT /allocations`` body, as placement's schema checks it:
+    an object with ``resources``, each amount a whole number of at least 1."""
+    if not isinstance(entry, dict):
+        raise BadRequest(f"JSON does not validate: {_shown(entry)} is not of type 'object'")
+    resources = entry.get("resources")
+    if not isinstance(resources, dict):
+        raise BadRequest(f"JSON does not validate: 'resources' is a required property of {rp}")
+    for rc, amount in resources.items():
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise BadRequest(
+                f"JSON does not validate: {_shown(amount)} is not of type 'integer' "
+                f"(resources {rc} of {rp})"
+            )
+        if amount < 1:
+            raise BadRequest(
+                f"JSON does not validate: {amount} is less than the minimum of 1 "
+                f"(resources {rc} of {rp})"
+            )
+    return dict(resources)
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class PlacementService(Service):
     name = "placement"
     prefix = "/placement"
@@ -304,14 +331,7 @@ class PlacementService(Service):
         for key in required:
             if key not in body:
                 raise BadRequest(f"JSON does not validate: '{key}' is a required property")
-        allocation = {}
-        for rp, entry in allocs.items():
-            resources = (entry or {}).get("resources")
-            if not isinstance(resources, dict):
-                raise BadRequest(
-                    f"JSON does not validate: 'resources' is a required property of {rp}"
-                )
-            allocation[rp] = {rc: int(n) for rc, n in resources.items()}
+        allocation = {rp: _resources(rp, entry) for rp, entry in allocs.items()}
         pl = req.cloud.store.placement
         with req.cloud.lock:
             if req.mv("1.28"):  # ensure_consumer comes first

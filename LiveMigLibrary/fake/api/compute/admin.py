@@ -19,11 +19,13 @@ from ...placement.model import STATUS_DISABLED
 from ..wsgi import ApiRequest, Reply
 from . import views
 from .common import (
+    MAX_INT,
     MAX_LIMIT,
     boolean,
     check_query,
     collection_links,
     invalid,
+    is_id,
     no_extra_properties,
     parse_time,
     query_limit,
@@ -364,7 +366,7 @@ def _find_hypervisor(req: ApiRequest, hypervisor_id: str):
             raise BadRequest(f"Invalid uuid {hypervisor_id}")
         node = store.node_by_uuid.get(hypervisor_id)
     else:
-        node = store.node_by_id.get(int(hypervisor_id)) if hypervisor_id.isdigit() else None
+        node = store.node_by_id.get(int(hypervisor_id)) if is_id(hypervisor_id) else None
     if node is None:
         raise NotFound(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
     return node
@@ -528,6 +530,8 @@ def quota_update(req: ApiRequest, project_id: str) -> Reply:
             raise invalid(key, value, f"{value!r} does not match '^-?[0-9]+$'") from None
         if n < -1:
             raise invalid(key, value, f"{n} is less than the minimum of -1")
+        if n > MAX_INT:
+            raise invalid(key, value, f"{n} is greater than the maximum of {MAX_INT}")
         updates[key] = n
     with req.cloud.lock:
         req.cloud.store.quotas.setdefault(project_id, {}).update(updates)

@@ -83,12 +83,20 @@ def boolean(field: str, value, allow_auto: bool = False):
     raise invalid(field, value, f"{value!r} is not one of {allowed}")
 
 
+MAX_INT = 0x7FFFFFFF  # nova.db.constants.MAX_INT: the schemas' limit of whole numbers
+
+
+def is_id(text: str) -> bool:
+    """Whether a URL's id is a number int() takes (ASCII digits, not '²', nor 5000 of them)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def positive_int(field: str, value) -> int:
     if isinstance(value, bool):
         raise invalid(field, value, f"{value!r} is not of type 'integer', 'string'")
     if isinstance(value, int):
         n = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and is_id(value.strip()):
         n = int(value)
     else:
         raise invalid(field, value, f"{value!r} does not match '^[0-9]*$'")

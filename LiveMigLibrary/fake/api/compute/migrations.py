@@ -8,7 +8,7 @@ from ...exception import BadRequest, MigrationNotFoundForInstance, NotFound
 from ...objects import IN_PROGRESS_MIGRATION
 from ..wsgi import ApiRequest, Reply
 from . import views
-from .common import action_body, check_query, invalid, paginate, parse_time, require_admin
+from .common import action_body, check_query, invalid, is_id, paginate, parse_time, require_admin
 
 
 def rules(p: str, svc) -> list[Rule]:
@@ -92,10 +92,9 @@ def os_migrations(req: ApiRequest) -> Reply:
 
 
 def _mid(migration_id: str) -> int:
-    try:
-        return int(migration_id)
-    except ValueError:
-        raise BadRequest(f"Invalid migration id {migration_id}") from None
+    if not is_id(migration_id):
+        raise BadRequest(f"Invalid migration id {migration_id[:40]}")
+    return int(migration_id)
 
 
 def server_migrations(req: ApiRequest, server_id: str) -> Reply:

@@ -93,6 +93,15 @@ SORT_ATTRS = {
     "uuid": "uuid",
     "vm_state": "vm_state",
 }
+# create's fields the fake reads, with the types nova's schema gives them
+STRING_FIELDS = (
+    ("imageRef", str, "'string'"),
+    ("flavorRef", str | int, "'string', 'integer'"),
+    ("adminPass", str, "'string'"),
+    ("key_name", str, "'string'"),
+    ("description", str, "'string', 'null'"),
+    ("hostname", str, "'string'"),
+)
 STATUSES = {
     "ACTIVE",
     "BUILD",
@@ -164,6 +173,14 @@ def create(req: ApiRequest) -> Reply:
     for key in ("flavorRef",):
         if key not in server:
             raise invalid("server", server, f"'{key}' is a required property")
+    for key, types, kinds in STRING_FIELDS:
+        value = server.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+            raise invalid(key, value, f"{value!r} is not of type {kinds}")
+    if isinstance(networks := server.get("networks"), list):
+        for net in networks:
+            if not isinstance(net, dict):
+                raise invalid("networks", net, f"{net!r} is not of type 'object'")
     if req.mv("2.37") and "networks" not in server:
         raise invalid("server", server, "'networks' is a required property")
     networks = server.get("networks")
@@ -203,6 +220,8 @@ def create(req: ApiRequest) -> Reply:
             if requested_host and requested_node and requested_host != requested_node:
                 raise ComputeHostNotFound(host=requested_host)
         az = server.get("availability_zone")
+        if az is not None and not isinstance(az, str):
+            raise invalid("availability_zone", az, f"{az!r} is not of type 'string'")
         if az is not None:
             zones = {n.zone for n in req.cloud.store.nodes.values()}
             if az not in zones:
