@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     print(f"endpoint: {cloud.endpoint}", flush=True)
     print(f"auth_url: {cloud.auth_url}", flush=True)
-    print(f"control: {cloud.endpoint}/control", flush=True)
+    print(f"control: {cloud.endpoint}/control (X-Auth-Token: the admin's token)", flush=True)
     if args.clouds_yaml:
         path = cloud.write_clouds_yaml(args.clouds_yaml)
         print(f"clouds_yaml: {path} (clouds: livemig-fake, livemig-fake-member)", flush=True)

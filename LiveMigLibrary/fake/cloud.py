@@ -63,6 +63,8 @@ class Cloud:
         if durations:
             self.durations.update(**durations)
         self.bugs = Bugs(emulate_bugs)
+        self.initial_durations = self.durations.as_dict()  # what reset() goes back to
+        self.initial_bugs = set(self.bugs.enabled)
         self.faults = Faults(self.clock, self.store)
         self.actions = InstanceActions(self.store)
         self.computes = ComputeHosts(
@@ -165,6 +167,9 @@ class Cloud:
             self.store.service_by_uuid[svc.uuid] = svc
 
     def reset(self) -> None:
+        """The start state again, durations and emulated bugs included (users stay)."""
         with self.lock:
             self.clock.reset()
+            self.durations.update(**self.initial_durations)
+            self.bugs.set(sorted(self.initial_bugs))
             self.seed()

@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
+
+MAX_SECONDS = 365 * 24 * 3600.0  # a year of virtual time: any phase or step beyond is a typo
+
+
+def seconds_value(name: str, value) -> float:
+    """A number of virtual seconds: finite, 0 to a year; no text, no true/false."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}")
+    if not (isinstance(value, int) or math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number of seconds, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be zero or more, got {value!r}")
+    if value > MAX_SECONDS:
+        raise ValueError(
+            f"{name} must be at most {MAX_SECONDS:.0f} seconds (a year), got {value!r}"
+        )
+    return float(value)
 
 
 @dataclass(slots=True)
@@ -33,17 +51,12 @@ class Durations:
 
     def update(self, **phases: float) -> None:
         known = {f.name for f in fields(self)}
+        checked = {}
         for name, value in phases.items():
             if name not in known:
                 raise ValueError(f"unknown phase {name!r}; phases are: {', '.join(sorted(known))}")
-            try:
-                seconds = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"duration of {name!r} must be a number of seconds, got {value!r}"
-                ) from None
-            if seconds < 0:
-                raise ValueError(f"duration of {name!r} must be zero or more, got {value!r}")
+            checked[name] = seconds_value(f"duration of {name!r}", value)
+        for name, seconds in checked.items():  # all or nothing
             setattr(self, name, seconds)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .bugs import KNOWN_BUGS
 from .cloud import Cloud
+from .config import seconds_value
 
 
 class Control:
@@ -18,6 +19,9 @@ class Control:
     # -- state ----------------------------------------------------------------
 
     def reset(self) -> None:
+        """Back to the start state: the initial hosts, flavors and image, no servers,
+        migrations or fault rules, time 0, and the durations and emulated bugs the cloud
+        was created with. Users and passwords stay, and so do their tokens."""
         self._cloud.reset()
 
     # -- clock ----------------------------------------------------------------
@@ -37,10 +41,10 @@ class Control:
         return self._cloud.clock.now()
 
     def advance(self, seconds: float) -> float:
-        return self._cloud.clock.advance(float(seconds))
+        return self._cloud.clock.advance(seconds_value("seconds", seconds))
 
     def settle(self, max_seconds: float = 3600.0) -> float:
-        return self._cloud.clock.settle(float(max_seconds))
+        return self._cloud.clock.settle(seconds_value("max_seconds", max_seconds))
 
     # -- hosts ----------------------------------------------------------------
 
@@ -76,8 +80,18 @@ class Control:
         zone: str = "nova",
         max_concurrent_live_migrations: int = 1,
     ) -> dict:
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise ValueError(f"name must be a non-empty host name, got {name!r}")
+        if not isinstance(zone, str) or not zone.strip() or len(zone) > 255:
+            raise ValueError(f"zone must be a non-empty availability zone name, got {zone!r}")
+        for arg, value in (
+            ("vcpus", vcpus),
+            ("memory_mb", memory_mb),
+            ("disk_gb", disk_gb),
+            ("max_concurrent_live_migrations", max_concurrent_live_migrations),
+        ):  # placement's inventories take up to 2**31 - 1
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0x7FFFFFFF:
+                raise ValueError(f"{arg} must be at most 2147483647, got {value!r}")
         with self._cloud.lock:
             self._cloud.computes.add_host(
                 name,
@@ -133,7 +147,7 @@ class Control:
         with self._cloud.lock:
             store = self._cloud.store
             mig = store.migration_by_uuid.get(str(migration_id))
-            if mig is None and str(migration_id).isdigit():
+            if mig is None and str(migration_id).isascii() and str(migration_id).isdigit():
                 mig = store.migrations.get(int(migration_id))
             if mig is None:
                 raise ValueError(f"no migration with id or uuid {migration_id!r}")

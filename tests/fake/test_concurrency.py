@@ -71,13 +71,20 @@ def test_eight_threads_create_and_migrate(cloud, admin, ctl):
     _check_consistency(admin)
 
     stop = threading.Event()
+    ticker_token = admin.token  # the control API takes the admin's token
 
     def ticker():
         # advance the virtual clock over HTTP while the clients hammer the API
         while not stop.is_set():
-            requests.post(
-                cloud.endpoint + "/control/clock/advance", json={"seconds": 0.5}, timeout=30
+            resp = requests.post(
+                cloud.endpoint + "/control/clock/advance",
+                json={"seconds": 0.5},
+                headers={"X-Auth-Token": ticker_token},
+                timeout=30,
             )
+            if resp.status_code != 200:
+                errors.append(AssertionError(f"control API answered {resp.text}"))
+                return
 
     def migrate_and_create(i):
         try:

@@ -1,17 +1,43 @@
-"""The control API over HTTP, under ``/control`` (no token: loopback test fixture)."""
+"""The control API over HTTP, under ``/control``.
+
+It steers the whole cloud, so it takes what an operator would: the admin's token
+(``X-Auth-Token``), JSON bodies only, and no request a web page sent (a browser adds
+``Origin``): a page open in the tester's browser cannot reach it across origins.
+"""
 
 from __future__ import annotations
 
 from werkzeug.routing import Rule
 
-from ..exception import BadRequest, NotFound
+from ..exception import BadRequest, FakeCloudError, Forbidden, NotFound
 from .wsgi import ApiRequest, Reply, Service
+
+
+class UnsupportedMediaType(FakeCloudError):
+    code = 415
+    msg_fmt = "%(reason)s"
 
 
 class ControlService(Service):
     name = "control"
     prefix = "/control"
-    needs_token = False
+    needs_token = True
+
+    def check(self, req: ApiRequest) -> None:
+        if not req.ctx.is_admin:
+            raise Forbidden("The control API needs the admin's token.")
+        origin = req.request.headers.get("Origin")
+        if origin is not None:
+            raise Forbidden(
+                f"The control API refuses requests sent by a web page (Origin: {origin[:80]})."
+            )
+        if req.body():
+            mimetype = req.request.mimetype
+            if mimetype != "application/json":
+                raise UnsupportedMediaType(
+                    f"The control API takes JSON bodies (Content-Type: application/json), "
+                    f"got {mimetype or 'no Content-Type'!r}."
+                )
 
     def __init__(self, control):
         self.control = control
@@ -63,10 +89,7 @@ class ControlService(Service):
         return Reply(200, self.control.clock())
 
     def advance(self, req: ApiRequest) -> Reply:
-        seconds = req.json().get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-            raise BadRequest(f"seconds must be a number, got {seconds!r}")
-        self._call(self.control.advance, seconds)
+        self._call(self.control.advance, req.json().get("seconds"))
         return Reply(200, self.control.clock())
 
     def settle(self, req: ApiRequest) -> Reply:
