@@ -22,6 +22,7 @@ from .exception import (
     InstanceInvalidState,
     InstanceIsLocked,
     InstanceNotFound,
+    InstanceNotReady,
     InvalidMigrationState,
     MigrationNotFoundForInstance,
     TooManyInstances,
@@ -248,8 +249,16 @@ class ComputeAPI:
     def _destroy(self, inst: Instance) -> None:
         """The instance is gone: its allocations, and those of its moves in progress."""
         if inst.pending is not None:
-            inst.pending.cancel()
-            inst.pending = None
+            # a multi-create's servers share one scheduling event: cancel it only when no
+            # other server of the request still waits for it (the others would stay BUILD)
+            event, inst.pending = inst.pending, None
+            sharing = self.store.by_reservation.get(inst.reservation_id, [])
+            if not any(
+                self.store.instances[u].pending is event
+                for u in sharing
+                if u != inst.uuid and u in self.store.instances
+            ):
+                event.cancel()
         placement = self.store.placement
         placement.delete(inst.uuid)
         for mig in self.store.migrations_of(inst.uuid):
@@ -302,6 +311,8 @@ class ComputeAPI:
         allowed, task_state, vm_state, power_state, event = SIMPLE_ACTIONS[name]
         self.check_lock(ctx, inst)
         self.check_state(inst, api_name, allowed)
+        if inst.host is None:  # @check_instance_host: no compute would ever carry it out
+            raise InstanceNotReady(instance_id=inst.uuid)
         action = self.actions.start(ctx, inst.uuid, name)
         self.computes.run_action(inst, task_state, vm_state, power_state, action, event)
 

@@ -105,6 +105,10 @@ class InstanceInvalidState(Conflict):
         super().__init__(message, **kwargs)
 
 
+class InstanceNotReady(Conflict):
+    msg_fmt = "Instance %(instance_id)s is not ready"
+
+
 class InstanceIsLocked(Conflict):
     msg_fmt = "Instance %(instance_uuid)s is locked"
 
