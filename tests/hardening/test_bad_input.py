@@ -261,3 +261,34 @@ def test_unexpected_exception_is_the_service_json_500_and_logged(
         assert placement_error(resp, 500)["request_id"] == rid
     logged = [r for r in caplog.records if rid in r.getMessage()]
     assert logged and logged[0].exc_info and "database went away" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("total", 10**20),
+        ("total", True),
+        ("total", "16"),
+        ("reserved", -1),
+        ("step_size", 1.5),
+        ("allocation_ratio", 0),
+        ("allocation_ratio", "1.0"),
+    ],
+)
+def test_placement_inventory_values_are_checked(admin, field, value):
+    rp = admin.rp_uuid("compute1")
+    gen = admin.placement("GET", f"/resource_providers/{rp}").json()["generation"]
+    body = {"resource_provider_generation": gen, "total": 16, field: value}
+    resp = admin.placement("PUT", f"/resource_providers/{rp}/inventories/VCPU", json=body)
+    assert "JSON does not validate" in placement_error(resp, 400)["detail"]
+    assert admin.inventories(rp)["VCPU"]["total"] == 16
+
+
+@pytest.mark.parametrize("path", ["/os-services/" + BIG, "/os-services/%C2%B2"])
+def test_unicode_or_huge_service_ids_are_400(admin, path):
+    nova_error(admin.compute("DELETE", path, mv="2.1"), 400)
+
+
+def test_huge_limit_is_the_maximum_page(admin):
+    resp = admin.compute("GET", "/os-migrations?limit=" + BIG)
+    assert resp.status_code == 200 and resp.json()["migrations"] == []

@@ -72,6 +72,35 @@ def _resources(rp: str, entry) -> dict[str, int]:
     return dict(resources)
 
 
+MAX_INT = 0x7FFFFFFF  # placement's db.MAX_INT
+INVENTORY_INTS = (("total", 1, None), ("reserved", 0, 0), ("min_unit", 1, 1))
+INVENTORY_INTS += (("max_unit", 1, None), ("step_size", 1, 1))
+
+
+def _inventory_fields(body: dict) -> dict:
+    """An inventory as placement's schema takes it: whole numbers in range, a ratio > 0."""
+    if "total" not in body:
+        raise BadRequest("JSON does not validate: 'total' is a required property")
+    fields = {}
+    for name, low, default in INVENTORY_INTS:
+        value = body.get(name, default if default is not None else body["total"])
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadRequest(f"JSON does not validate: {_shown(value)} is not of type 'integer'")
+        if not low <= value <= MAX_INT:
+            limit = (
+                f"less than the minimum of {low}"
+                if value < low
+                else (f"greater than the maximum of {MAX_INT}")
+            )
+            raise BadRequest(f"JSON does not validate: {value} is {limit}")
+        fields[name] = value
+    ratio = body.get("allocation_ratio", 1.0)
+    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 3.4e38:
+        raise BadRequest(f"JSON does not validate: {_shown(ratio)} is not a valid allocation_ratio")
+    fields["allocation_ratio"] = float(ratio)
+    return fields
+
+
 def _shown(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -237,17 +266,7 @@ class PlacementService(Service):
             rp = self._rp(req, uuid)
             if body.get("resource_provider_generation") != rp.generation:
                 raise Conflict("resource provider generation conflict")
-            try:
-                inv = Inventory(
-                    int(body["total"]),
-                    int(body.get("reserved", 0)),
-                    int(body.get("min_unit", 1)),
-                    int(body.get("max_unit", body["total"])),
-                    int(body.get("step_size", 1)),
-                    float(body.get("allocation_ratio", 1.0)),
-                )
-            except (KeyError, TypeError, ValueError):
-                raise BadRequest("JSON does not validate: 'total' is a required property") from None
+            inv = Inventory(**_inventory_fields(body))
             if inv.capacity < rp.usages.get(rc, 0):
                 raise Conflict(
                     f"Unable to update inventory for resource provider {uuid}: "

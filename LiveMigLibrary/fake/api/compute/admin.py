@@ -212,7 +212,7 @@ def delete_service(req: ApiRequest, service_id: str) -> Reply:
     store = req.cloud.store
     if req.mv("2.53") and not _is_uuid(service_id):
         raise BadRequest(f"Invalid uuid {service_id}")
-    if not req.mv("2.53") and not service_id.lstrip("-").isdigit():
+    if not req.mv("2.53") and not is_id(service_id.removeprefix("-")):
         raise BadRequest("Invalid input received: id must be an integer")
     with req.cloud.lock:
         svc = (
@@ -264,7 +264,7 @@ def _hypervisor_page(req: ApiRequest, nodes: list) -> list:
     if marker is not None:
         store = req.cloud.store
         node = store.node_by_uuid.get(marker) or (
-            store.node_by_id.get(int(marker)) if marker.isdigit() else None
+            store.node_by_id.get(int(marker)) if is_id(marker) else None
         )
         if node is None:
             raise BadRequest(f"marker [{marker}] not found")

@@ -60,7 +60,7 @@ def query_limit(req: ApiRequest) -> int | None:
         return None
     if not re.fullmatch(r"[0-9]+", limit):
         raise query_invalid("limit", limit, f"{limit!r} does not match '^[0-9]*$'")
-    return int(limit)
+    return int(limit) if len(limit) <= 18 else 10**18  # any page size beyond is max_limit
 
 
 def boolean(field: str, value, allow_auto: bool = False):
