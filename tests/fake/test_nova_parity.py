@@ -146,6 +146,17 @@ def test_detail_bad_sort_key_is_400_and_sort_honoured(admin, ctl):
     nova_error(admin.compute("GET", "/servers/detail", params={"sort_key": "vcpus"}), 400)
 
 
+def test_detail_unknown_parameters_from_2_75_and_joined_tables(admin, member):
+    resp = admin.compute("GET", "/servers/detail", params={"colour": "blue"})
+    assert (
+        nova_error(resp, 400) == "Additional properties are not allowed ('colour' was unexpected)"
+    )
+    assert admin.compute("GET", "/servers/detail", mv="2.74", params={"colour": "b"}).ok
+    resp = admin.compute("GET", "/servers/detail", mv="2.74", params={"metadata": "x"})
+    assert nova_error(resp, 400) == "Invalid filter field: metadata."
+    assert member.compute("GET", "/servers/detail", mv="2.74", params={"metadata": "x"}).ok
+
+
 def test_admin_lists_deleted_servers(admin, member, ctl):
     keep = admin.boot("keep")
     gone = admin.boot("gone")

@@ -517,7 +517,7 @@ def quota_update(req: ApiRequest, project_id: str) -> Reply:
     body = req.json().get("quota_set")
     if not isinstance(body, dict):
         raise invalid("quota_set", body, "'quota_set' is a required property")
-    no_extra_properties(body, set(_quota_keys(req)) | {"force"})
+    no_extra_properties(body, set(_quota_keys(req)) | {"force"}, "quota_set")
     updates = {}
     for key, value in body.items():
         if key == "force":

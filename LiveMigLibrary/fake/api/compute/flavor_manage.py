@@ -54,7 +54,7 @@ def create(req: ApiRequest) -> Reply:
     if not isinstance(body, dict):
         raise invalid("flavor", body, "'flavor' is a required property")
     allowed = set(KEYS) if req.mv("2.55") else KEYS - {"description"}
-    no_extra_properties(body, allowed)
+    no_extra_properties(body, allowed, "flavor")
     for key in ("name", "ram", "vcpus", "disk"):
         if key not in body:
             raise invalid("flavor", body, f"'{key}' is a required property")

@@ -31,7 +31,7 @@ def migrate(req: ApiRequest, inst, name: str) -> Reply:
     if req.mv("2.56") and body is not None:
         if not isinstance(body, dict):
             raise invalid(name, body, f"{body!r} is not of type 'object', 'null'")
-        no_extra_properties(body, {"host"})
+        no_extra_properties(body, {"host"}, name)
         host = _hostname("host", body.get("host"))
     require_admin(req, "os_compute_api:os-migrate-server:migrate")
     if host:
@@ -45,7 +45,7 @@ def resize(req: ApiRequest, inst, name: str) -> Reply:
     body = req.json()[name]
     if not isinstance(body, dict):
         raise invalid(name, body, f"{body!r} is not of type 'object'")
-    no_extra_properties(body, {"flavorRef", "OS-DCF:diskConfig"})
+    no_extra_properties(body, {"flavorRef", "OS-DCF:diskConfig"}, name)
     if "flavorRef" not in body:
         raise invalid(name, body, "'flavorRef' is a required property")
     ref = body["flavorRef"]
@@ -79,7 +79,7 @@ def evacuate(req: ApiRequest, inst, name: str) -> Reply:
         allowed.add("onSharedStorage")
     if req.mv("2.29") and not req.mv("2.68"):
         allowed.add("force")
-    no_extra_properties(body, allowed)
+    no_extra_properties(body, allowed, name)
     if not req.mv("2.14") and "onSharedStorage" not in body:
         raise invalid(name, body, "'onSharedStorage' is a required property")
     if "onSharedStorage" in body:

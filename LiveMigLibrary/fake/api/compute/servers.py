@@ -13,6 +13,7 @@ from . import moves, server_tags, views
 from .common import (
     action_body,
     boolean,
+    check_query,
     invalid,
     no_extra_properties,
     paginate,
@@ -69,6 +70,22 @@ VALID_SORT_KEYS = [
     "project_id", "ramdisk_id", "root_device_name", "task_state", "terminated_at",
     "updated_at", "user_id", "uuid", "vm_state",
 ] + SERVER_LIST_IGNORE_SORT_KEY  # fmt: skip
+# GET /servers query parameters (schemas/servers.py index_query ... index_query_v275)
+JOINED_TABLE_QUERY_PARAMS = {
+    "block_device_mapping", "services", "metadata", "system_metadata", "info_cache",
+    "security_groups", "pci_devices",
+}  # fmt: skip
+SERVER_QUERY_KEYS = {
+    "user_id", "project_id", "tenant_id", "launch_index", "image_ref", "image",
+    "kernel_id", "ramdisk_id", "hostname", "key_name", "power_state", "vm_state",
+    "task_state", "host", "node", "flavor", "reservation_id", "launched_at",
+    "terminated_at", "availability_zone", "name", "display_name", "description",
+    "display_description", "locked_by", "uuid", "root_device_name", "config_drive",
+    "access_ip_v4", "access_ip_v6", "auto_disk_config", "progress", "sort_key",
+    "sort_dir", "all_tenants", "soft_deleted", "deleted", "status", "changes-since",
+    "ip", "ip6", "created_at", "limit", "marker", "tags", "tags-any", "not-tags",
+    "not-tags-any", "changes-before", "locked",
+} | JOINED_TABLE_QUERY_PARAMS  # fmt: skip
 # sort key -> the instance attribute it orders by (keys the model has no field for
 # order as equal)
 SORT_ATTRS = {
@@ -327,6 +344,11 @@ def _filtered(req: ApiRequest) -> list:
     store = req.cloud.store
     args = req.args
     admin = req.ctx.is_admin
+    if req.mv("2.75"):  # index_query_v275: additionalProperties False ("^_" still passes)
+        check_query(req, SERVER_QUERY_KEYS | {k for k in args if k.startswith("_")})
+    for key in args if admin else ():  # a member's unknown options are stripped first
+        if key in JOINED_TABLE_QUERY_PARAMS or key.startswith("_"):
+            raise BadRequest(f"Invalid filter field: {key}.")
     all_tenants = "all_tenants" in args and args.get("all_tenants", "").lower() not in (
         "0",
         "false",
