@@ -40,6 +40,13 @@ def test_consumer_generation_conflict_is_concurrent_update(admin):
     assert "expected null but got 3" in err["detail"]
 
 
+def test_inventory_generation_conflict_is_concurrent_update(admin):
+    rp = admin.rp_uuid("compute1")
+    body = {"resource_provider_generation": 99999, "total": 8}
+    resp = admin.placement("PUT", f"/resource_providers/{rp}/inventories/VCPU", json=body)
+    assert placement_error(resp, 409)["code"] == "placement.concurrent_update"
+
+
 def test_missing_consumer_generation_from_1_28_is_400(admin):
     rp = admin.rp_uuid("compute1")
     err = placement_error(_put(admin, str(uuid.uuid4()), _body(admin, rp)), 400)

@@ -265,6 +265,7 @@ class PlacementService(Service):
         with req.cloud.lock:
             rp = self._rp(req, uuid)
             if body.get("resource_provider_generation") != rp.generation:
+                req.error_code = placement_traits.CONCURRENT_UPDATE
                 raise Conflict("resource provider generation conflict")
             inv = Inventory(**_inventory_fields(body))
             if inv.capacity < rp.usages.get(rc, 0):
