@@ -85,6 +85,19 @@ class LiveMigLibrary(
     Wrong arguments fail before the cloud is asked, naming the argument, the value and what
     is allowed. Assertions fail with a sentence: subject, observed, expected.
 
+    A wrong import argument (a misspelled name, a value out of range, a cloud that no
+    `clouds.yaml` defines) fails the importing suite's setup once, with the valid names
+    and the closest one, or the `clouds.yaml` read and the clouds it defines. A server may
+    be named without this run's prefix (`web` for `livemig-1a2b3c4d-web`). A name that
+    several images, flavors or servers share fails listing their ids.
+
+    A call the cloud refuses fails with what was asked, the cloud's answer in its own
+    words, and what to do. When a live migration is refused or ends `error`/`failed`,
+    the message adds what an operator would look up next, labelled "Read from the cloud
+    afterwards": the destination's nova-compute service (disabled and why, forced down,
+    down since), its free Placement capacity against the flavor, a destination that is
+    the source, the server's state, and the failed instance action events with details.
+
     ## Flaky clouds
 
     A read (GET) that the cloud answers with 500, 502, 503 or 504, or that cannot connect,
@@ -103,7 +116,12 @@ class LiveMigLibrary(
     livemig-1a2b3c4d-web on host compute1 at t=12.0s`. Fault rules and stopped processes
     are undone when the suite ends. Tests using them carry the tag `fake-only`.
 
-    ## Example
+    ## Examples
+
+    Every keyword's example runs in the library's tests against the embedded fake cloud
+    with 3 compute hosts, in a test that has created `${server}` (ACTIVE), with `${source}`
+    its host and `${target}` another usable host; Collections and RequestsLibrary are
+    imported. A whole suite:
 
     ```robotframework
     *** Settings ***

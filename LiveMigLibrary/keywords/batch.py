@@ -205,7 +205,11 @@ class BatchKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         All Gathered
-            Servers Should Be On Host    compute2    @{servers}
+            @{servers} =    Create Servers    count=2    name=gather
+            Wait Until Servers Are Active    @{servers}
+            Live Migrate Servers    @{servers}    host=${source}
+            Wait Until Migrations Of Servers Are    ${servers}    completed
+            Servers Should Be On Host    ${source}    ${server}    @{servers}
         ```
         """
         subjects = self._subjects(servers)
@@ -343,7 +347,9 @@ class BatchKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Move Three At Once
-            Live Migrate Servers    @{servers}    host=compute2    concurrency=3
+            @{servers} =    Create Servers    count=3    name=batch
+            Wait Until Servers Are Active    @{servers}
+            Live Migrate Servers    @{servers}    concurrency=3
             Wait Until Migrations Of Servers Are    ${servers}    completed
         ```
         """
@@ -496,7 +502,9 @@ class BatchKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Both Moves Complete
-            Live Migrate Servers    ${first}    ${second}    host=compute3
+            ${first}    ${second} =    Create Servers    count=2    name=pair
+            Wait Until Servers Are Active    ${first}    ${second}
+            Live Migrate Servers    ${first}    ${second}
             @{migrations} =    Wait Until Migrations Of Servers Are
             ...    ${{[$first, $second]}}    completed    timeout=15 min
         ```

@@ -101,10 +101,12 @@ class ConnectionKeywords(KeywordGroup):
         *** Test Cases ***
         Migrate Through REST
             Create Cloud REST Session    nova
+            Watch For New Migration Of Server    ${server}
             &{headers} =    Create Dictionary    OpenStack-API-Version=compute 2.34
             &{body} =    Evaluate    {"os-migrateLive": {"host": None, "block_migration": "auto"}}
             POST On Session    nova    /servers/${server.id}/action    json=${body}
             ...    headers=${headers}    expected_status=202
+            Wait Until Migration Of Server Is    ${server}    completed
         ```
         """
         if not alias or not str(alias).strip():
@@ -189,6 +191,10 @@ class ConnectionKeywords(KeywordGroup):
         ```robotframework
         *** Settings ***
         Test Teardown    Delete Created Resources
+
+        *** Test Cases ***
+        Each Test Cleans Up After Itself
+            Create Server    name=temporary
         ```
         """
         problems = self._cleanup()

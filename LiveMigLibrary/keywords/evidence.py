@@ -79,7 +79,8 @@ class EvidenceKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Running Phase Took Five Seconds
-            Live Migrate And Wait Until Completed    ${server}    compute2
+            Live Migrate Server    ${server}    host=${target}
+            Wait Until Migration Of Server Is    ${server}    completed
             @{records} =    Get Migration Records
             Should Be Equal As Numbers    ${records}[0][phase_seconds][running]    5
         ```
@@ -119,7 +120,8 @@ class EvidenceKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Migrations Are Fast Enough
-            Live Migrate And Wait Until Completed    ${server}    compute2
+            Live Migrate Server    ${server}    host=${target}
+            Wait Until Migration Of Server Is    ${server}    completed
             Migrations Should Meet SLA    max_seconds=60s    running=45s
             ...    max_failure_rate=0%
         ```

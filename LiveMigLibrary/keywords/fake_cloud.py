@@ -48,7 +48,7 @@ class FakeCloudKeywords(KeywordGroup):
         *** Test Cases ***
         Slow Migration
             [Tags]    fake-only
-            Set Fake Cloud Durations    live_migration=600
+            Set Fake Cloud Durations    running=600    precheck=2
         ```
         """
         control = self._ctx.fake_control("Set Fake Cloud Durations")
@@ -313,6 +313,9 @@ class FakeCloudKeywords(KeywordGroup):
         The Hang Happened
             [Tags]    fake-only
             ${rule} =    Inject Fake Cloud Fault    live_migration    hang
+            Live Migrate Server    ${server}    host=${target}
+            Wait Until Migration Of Server Is    ${server}    running
+            Advance Fake Cloud Clock    1 min
             Fake Cloud Fault Should Have Fired    ${rule}    times=1
         ```
         """

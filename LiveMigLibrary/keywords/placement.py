@@ -60,7 +60,7 @@ class PlacementKeywords(KeywordGroup):
         *** Test Cases ***
         Where Are Resources
             &{allocations} =    Get Allocations Of Consumer    ${server}
-            Dictionary Should Contain Key    ${allocations}    compute2
+            Dictionary Should Contain Key    ${allocations}    ${source}
         ```
         """
         consumer_id = self._consumer_id(consumer)
@@ -92,7 +92,9 @@ class PlacementKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Allocation Moved
-            Allocations Of Consumer Should Be On Host    ${server}    compute2    within=10s
+            Live Migrate Server    ${server}    host=${target}
+            Wait Until Migration Of Server Is    ${server}    completed
+            Allocations Of Consumer Should Be On Host    ${server}    ${target}    within=10s
         ```
         """
 
@@ -128,7 +130,8 @@ class PlacementKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Nothing Leaked
-            ${migration} =    Get Migration Of Server    ${server}
+            Live Migrate Server    ${server}    host=${target}
+            ${migration} =    Wait Until Migration Of Server Is    ${server}    completed
             Consumer Should Hold No Allocations    ${migration}    within=10s
         ```
         """
@@ -205,7 +208,7 @@ class PlacementKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Host Is Empty
-            Host Usage Should Be    compute1    VCPU=0    MEMORY_MB=0    DISK_GB=0
+            Host Usage Should Be    ${target}    VCPU=0    MEMORY_MB=0    DISK_GB=0
         ```
         """
         if not expected:

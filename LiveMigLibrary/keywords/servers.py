@@ -357,7 +357,9 @@ class ServerKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Moved
-            Server Should Be On Host    ${server}    compute2
+            Live Migrate Server    ${server}    host=${target}
+            Wait Until Migration Of Server Is    ${server}    completed
+            Server Should Be On Host    ${server}    ${target}
         ```
         """
         state = self._state(server)
