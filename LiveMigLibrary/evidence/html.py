@@ -401,6 +401,9 @@ def record_details(record: dict, fake_clock: bool) -> str:
             f'<div style="color:#b00;margin:2px 0">Ended {e(record.get("status"))}: '
             f"{e(reason)}" + (f" (server fault: {e(fault)})" if fault else "") + "</div>"
         )
+    diagnosis = (record.get("extra") or {}).get("diagnosis")
+    if diagnosis:
+        parts.append(f'<div style="color:#600;margin:2px 0">{e(diagnosis)}</div>')
     parts.append(_timeline_table(record, fake_clock))
     parts.append(_allocations_table(record))
     parts.append(_events_table(record))

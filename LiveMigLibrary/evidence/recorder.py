@@ -60,6 +60,7 @@ class EvidenceRecorder:
         self._last_poll: dict[str, dt.datetime] = {}
         self._host_map: dict[str, str] | None = None
         self._replaced: dict[str, MigrationRecord | None] = {}
+        self._diagnosed: set[str] = set()
         self._seq = itertools.count(1)
         self._lock = threading.RLock()
         self.current_suite: str | None = None
@@ -228,6 +229,17 @@ class EvidenceRecorder:
         if record.finished:
             self._conclude_state(record)
 
+    def refresh_timeline(self, record: MigrationRecord) -> None:
+        """Rebuilds only the timeline: no cloud call on a real cloud (the polls seen), one
+        in-process call on the embedded fake. For records not worth a full `refresh`."""
+        migration = self._last.get(record.record_id)
+        if migration is None:
+            return
+        try:
+            self._refresh_timeline(record, migration)
+        except Exception as error:
+            self._problem(record, "timeline", error)
+
     def _refresh_timeline(self, record: MigrationRecord, migration: Migration) -> None:
         ctx = self._ctx
         if ctx.uses_fake and ctx.fake is not None:
@@ -267,6 +279,23 @@ class EvidenceRecorder:
             record.server_name = record.server_name or state.name
             if record.failed and state.fault:
                 record.server_fault = state.fault
+        if record.status in ("error", "failed") and record.record_id not in self._diagnosed:
+            from ..diagnosis import explain_move  # the facts an operator would look up next
+
+            self._diagnosed.add(record.record_id)
+            try:
+                diagnosis = explain_move(
+                    ctx.admin,
+                    record.server_id,
+                    record.destination,
+                    action=ACTION_OF_OPERATION.get(record.operation, record.operation),
+                    migration=self._last.get(record.record_id),
+                    already_said=record.reason or "",
+                )
+                if diagnosis:
+                    record.extra["diagnosis"] = diagnosis
+            except Exception as error:
+                self._problem(record, "facts explaining the failure", error)
         if record.failed and not record.reason:
             failed = [e for e in record.events if (e.get("result") or "").lower() == "error"]
             if failed:
@@ -380,6 +409,8 @@ class EvidenceRecorder:
             if not record.finished and self._ctx.connected:
                 self._poll_once(record)
                 self.refresh(record)
+            elif not record.timeline:  # finished but never concluded (a sampled batch)
+                self.refresh_timeline(record)
             record.test_status = status
         with self._lock:
             for server_id, record in list(self._open.items()):

@@ -208,3 +208,37 @@ def test_every_wait_on_a_migration_logs_one_html_block(tmp_path, monkeypatch):
     assert [r["request"]["via"] for r in rest] == ["REST"]
     assert rest[0]["request"]["microversion"] == "2.34"
     assert rest[0]["allocations"]["start"]["server"] == {rest[0]["source"]: ANY_FLAVOR}
+
+
+BATCH = """\
+*** Settings ***
+Library    LiveMigLibrary    computes=3
+
+*** Test Cases ***
+Three Moves In One Wait
+    @{servers} =    Create Servers    count=3    name=batch
+    Wait Until Servers Are Active    @{servers}
+    Live Migrate Servers    @{servers}
+    Wait Until Migrations Of Servers Are    ${servers}    completed
+"""
+
+
+def test_records_a_batch_wait_left_without_full_evidence_still_get_their_timeline(
+    tmp_path, monkeypatch
+):
+    # Batch waits conclude (log) only a sample of big batches; the others must still
+    # carry their exact timeline in migrations.json.
+    from LiveMigLibrary.keywords import batch
+
+    monkeypatch.setattr(batch, "FULL_EVIDENCE_LIMIT", 1)
+    monkeypatch.setattr(batch, "EVIDENCE_SAMPLE", 1)
+    monkeypatch.delenv("OS_CLOUD", raising=False)
+    rc, out, console = run_robot(tmp_path, BATCH)
+    assert rc == 0, console
+    records = migrations(out)
+    assert len(records) == 3
+    for record in records:
+        assert [p["status"] for p in record["timeline"]][0] == "accepted"
+        assert record["timeline"][-1]["status"] == "completed"
+        assert record["phase_seconds"]["running"] == 5.0
+    assert sum(1 for r in records if r["events"]) == 1  # only the sample was concluded
