@@ -41,6 +41,8 @@ class FakeCloud:
         host_prefix: str = "compute",
         log_requests: bool = False,
         nova_options: dict | None = None,
+        libvirt: dict | None = None,
+        link_bandwidth_mib: float | None = None,
     ):
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
@@ -55,6 +57,8 @@ class FakeCloud:
             host_disk_gb=host_disk_gb,
             host_prefix=host_prefix,
             nova_options=nova_options,
+            libvirt=libvirt,
+            link_bandwidth_mib=link_bandwidth_mib,
         )
         self.control = Control(self.backend)
         self._port = port

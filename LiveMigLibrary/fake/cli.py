@@ -13,7 +13,7 @@ import threading
 
 from . import FakeCloud
 from .bugs import KNOWN_BUGS
-from .config import Durations
+from .config import Durations, LibvirtOptions
 
 
 def _phase(text: str) -> tuple[str, float]:
@@ -26,6 +26,13 @@ def _phase(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(
             f"seconds of {name!r} must be a number, got {value!r}"
         ) from None
+
+
+def _option(text: str) -> tuple[str, str]:
+    name, _, value = text.partition("=")
+    if not value:
+        raise argparse.ArgumentTypeError(f"expected OPTION=VALUE, got {text!r}")
+    return name.strip(), value.strip()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -64,6 +71,23 @@ def parser() -> argparse.ArgumentParser:
         help="phase duration in virtual seconds; phases: " + ", ".join(Durations().as_dict()),
     )
     p.add_argument(
+        "--libvirt",
+        type=_option,
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="a [libvirt] live-migration option of the computes' nova.conf; options: "
+        + ", ".join(LibvirtOptions().as_dict()),
+    )
+    p.add_argument(
+        "--link-bandwidth",
+        type=float,
+        default=None,
+        metavar="MIB_PER_S",
+        help="bandwidth of the links between compute hosts in MiB/s (default: fast enough "
+        "for an idle guest to cross in the 'running' duration)",
+    )
+    p.add_argument(
         "--emulate-bugs",
         default="",
         metavar="BUG[,BUG]",
@@ -92,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             host_memory_mb=args.host_memory_mb,
             host_disk_gb=args.host_disk_gb,
             log_requests=args.log_requests,
+            libvirt=dict(args.libvirt),
+            link_bandwidth_mib=args.link_bandwidth,
         )
         cloud.start()
     except (ValueError, OSError) as exc:

@@ -16,8 +16,9 @@ from .computes import ComputeHosts
 from .computes_resize import ResizeComputes
 from .conductor import CONDUCTOR_HOST, Conductor
 from .conductor_migrate import MoveConductor
-from .config import Durations, NovaOptions
+from .config import Durations, LibvirtOptions, NovaOptions
 from .faults import Faults
+from .guest import Network, number
 from .identity import Identity
 from .instance_actions import InstanceActions
 from .objects import Flavor, Image
@@ -50,6 +51,8 @@ class Cloud:
         admin_password: str | None = None,
         member_password: str | None = None,
         nova_options: dict | None = None,
+        libvirt: dict | None = None,
+        link_bandwidth_mib: float | None = None,
     ):
         if not isinstance(computes, int) or isinstance(computes, bool) or computes < 0:
             raise ValueError(
@@ -62,13 +65,27 @@ class Cloud:
         self.durations = Durations()
         if durations:
             self.durations.update(**durations)
+        self.libvirt = LibvirtOptions()
+        if libvirt:
+            self.libvirt.update(**libvirt)
+        self.network = Network(
+            number("link_bandwidth_mib", link_bandwidth_mib, allow_none=True, positive=True)
+        )
+        # what reset() goes back to: the options and link the cloud was started with
+        self._initial_dynamics = (self.libvirt.as_dict(), self.network.default_mib)
         self.bugs = Bugs(emulate_bugs)
         self.initial_durations = self.durations.as_dict()  # what reset() goes back to
         self.initial_bugs = set(self.bugs.enabled)
         self.faults = Faults(self.clock, self.store)
         self.actions = InstanceActions(self.store)
         self.computes = ComputeHosts(
-            self.store, self.durations, self.actions, self.faults, self.bugs
+            self.store,
+            self.durations,
+            self.actions,
+            self.faults,
+            self.bugs,
+            libvirt=self.libvirt,
+            network=self.network,
         )
         self.scheduler = Scheduler(self.store, self.computes, self.bugs)
         self.conductor = Conductor(
@@ -132,6 +149,7 @@ class Cloud:
             self.store.reset()
             self.faults.clear()
             self.computes.parked.clear()
+            self.computes.driver.reset()
             for fid, name, vcpus, ram, disk in FLAVORS:
                 self.store.flavors[fid] = Flavor(fid, name, vcpus, ram, disk)
             created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -172,4 +190,6 @@ class Cloud:
             self.clock.reset()
             self.durations.update(**self.initial_durations)
             self.bugs.set(sorted(self.initial_bugs))
+            options, self.network.default_mib = self._initial_dynamics
+            self.libvirt.update(**options)
             self.seed()

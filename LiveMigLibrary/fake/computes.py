@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from .config import SERVICE_DOWN_TIME, Durations
+from .config import SERVICE_DOWN_TIME, Durations, LibvirtOptions
 from .exception import MigrationError
+from .guest import Network
 from .instance_actions import InstanceActions
+from .libvirt_monitor import LibvirtDriver
 from .objects import (
     ACTIVE,
     ERROR,
@@ -33,7 +35,16 @@ KEEPALIVE_TIMEOUT = 25.0
 
 
 class ComputeHosts:
-    def __init__(self, store: Store, durations: Durations, actions: InstanceActions, faults, bugs):
+    def __init__(
+        self,
+        store: Store,
+        durations: Durations,
+        actions: InstanceActions,
+        faults,
+        bugs,
+        libvirt: LibvirtOptions | None = None,
+        network: Network | None = None,
+    ):
         self.store = store
         self.clock = store.clock
         self.durations = durations
@@ -43,6 +54,8 @@ class ComputeHosts:
         self.parked: dict[str, list] = {}  # host -> work waiting for its compute to restart
         # more of init_host, from the other move operations (evacuated guests' clean-up)
         self.init_host_hooks: list = []
+        # the memory copy and Nova's monitor loop (libvirt_monitor.py)
+        self.driver = LibvirtDriver(self, libvirt or LibvirtOptions(), network or Network())
 
     # -- hosts and services ---------------------------------------------------
 
@@ -150,6 +163,7 @@ class ComputeHosts:
                 continue
             if mig.event is not None:
                 mig.event.cancel()
+            self.driver.abort(mig)  # the job stalls with its peer gone
             mig.event = self.clock.schedule(
                 KEEPALIVE_TIMEOUT,
                 self._driver_failed,
@@ -296,21 +310,26 @@ class ComputeHosts:
             self._rollback_live_migration(mig, "error")
             return
         self._set_status(mig, "running")
-        mig.memory_total = mig.memory_remaining = self._instance(mig).flavor.ram * 1024 * 1024
-        mig.memory_processed = 0
         rule = self.faults.match("live_migration", migration=mig, host=mig.source_compute)
         kind = rule.kind if rule is not None else None
+        if kind in ("hang", "error"):
+            mig.memory_total = mig.memory_remaining = self._instance(mig).flavor.ram * 1024 * 1024
+            mig.memory_processed = 0
         if kind == "hang":
             mig.event = None  # waits for abort or force-complete, like FakeLiveMigrateDriver
             return
-        delay = self.durations.running + (rule.seconds if kind == "slow" else 0.0)
         if kind == "error":
             mig.event = self.clock.schedule(
-                delay / 2, self._driver_failed, mig, rule.message, name="live_migration_failed"
+                self.durations.running / 2,
+                self._driver_failed,
+                mig,
+                rule.message,
+                name="live_migration_failed",
             )
             return
-        mig.event = self.clock.schedule(
-            delay, self._post_live_migration, mig, name="post_live_migration"
+        # driver.live_migration: QEMU's job and Nova's monitor (a slow fault stalls the start)
+        self.driver.live_migration(
+            mig, self._instance(mig), delay=rule.seconds if kind == "slow" else 0.0
         )
         if kind in ("source_down", "destination_down"):
             host = mig.source_compute if kind == "source_down" else mig.dest_compute
@@ -350,7 +369,8 @@ class ComputeHosts:
                 availability_zone=self.store.nodes[mig.dest_compute].zone,
                 updated_at=self.clock.now(),
             )
-        mig.memory_processed, mig.memory_remaining = mig.memory_total, 0
+        if mig.id not in self.driver.monitors:  # no modelled copy (a hang fault)
+            mig.memory_processed, mig.memory_remaining = mig.memory_total, 0
         if not self.bugs.active("1712045"):
             self.store.placement.delete(mig.uuid)
         self.actions.event_finish(action, post)
@@ -410,6 +430,7 @@ class ComputeHosts:
         else:
             if mig.event is not None:
                 mig.event.cancel()
+            self.driver.abort(mig)
             mig.event = self.clock.schedule(
                 self.durations.abort,
                 self._rollback_live_migration,
@@ -422,6 +443,8 @@ class ComputeHosts:
     def live_migration_force_complete(self, mig: Migration) -> None:
         action = self.actions.latest(mig.instance_uuid, "live_migration_force_complete")
         self.actions.event(action, "compute_live_migration_force_complete", mig.source_compute)
+        if self.driver.force_complete(mig):  # post-copy or pause at the monitor's next poll
+            return
         if mig.event is not None:
             mig.event.cancel()
         mig.event = self.clock.schedule(

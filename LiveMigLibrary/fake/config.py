@@ -109,3 +109,76 @@ DEFAULT_QUOTAS = {  # [quota] defaults (network ones: what the proxy APIs showed
     "injected_file_content_bytes": 10240,
     "injected_file_path_bytes": 255,
 }
+
+
+TIMEOUT_ACTIONS = ("abort", "force_complete")
+
+
+@dataclass(slots=True)
+class LibvirtOptions:
+    """The ``[libvirt]`` live-migration options of nova.conf the fake's computes follow.
+
+    Defaults and lower bounds are Nova's (``nova/conf/libvirt.py``).
+    """
+
+    live_migration_bandwidth: int = 0  # MiB/s; 0: the hypervisor's default (the link)
+    live_migration_downtime: int = 500  # ms, the max downtime the steps climb to
+    live_migration_downtime_steps: int = 10
+    live_migration_downtime_delay: int = 75  # s per GiB of RAM + disk between steps
+    live_migration_completion_timeout: int = 800  # s per GiB of RAM + disk; 0: none
+    live_migration_timeout_action: str = "abort"  # or force_complete
+    live_migration_permit_post_copy: bool = False
+    live_migration_permit_auto_converge: bool = False
+    live_migration_monitor_interval: int = 5  # s between saves of the progress stats
+
+    MINIMUMS = {  # noqa: RUF012 - class constant, not a field (slots dataclass)
+        "live_migration_bandwidth": 0,
+        "live_migration_downtime": 100,
+        "live_migration_downtime_steps": 3,
+        "live_migration_downtime_delay": 3,
+        "live_migration_completion_timeout": 0,
+        "live_migration_monitor_interval": 1,
+    }
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def update(self, **options) -> None:
+        """Set options after checking every value first (all or nothing)."""
+        known = {f.name for f in fields(self)}
+        values = {}
+        for name, value in options.items():
+            if name not in known:
+                raise ValueError(
+                    f"unknown [libvirt] option {name!r}; options are: {', '.join(sorted(known))}"
+                )
+            values[name] = self._check(name, value)
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def _check(self, name: str, value):
+        default = getattr(type(self)(), name)
+        if isinstance(default, bool):
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                return value.strip().lower() == "true"
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false, got {value!r}")
+            return value
+        if name == "live_migration_timeout_action":
+            if value not in TIMEOUT_ACTIONS:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(TIMEOUT_ACTIONS)}, got {value!r}"
+                )
+            return value
+        # IntOpt: a whole number (a numeric string as oslo.config reads it) at least the minimum
+        number = value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            number = int(value.strip())
+        if isinstance(number, float) and number.is_integer():
+            number = int(number)
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+        minimum = self.MINIMUMS[name]
+        if number < minimum:
+            raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+        return number

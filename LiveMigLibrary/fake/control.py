@@ -10,6 +10,7 @@ from __future__ import annotations
 from .bugs import KNOWN_BUGS
 from .cloud import Cloud
 from .config import seconds_value
+from .guest import Workload, number
 
 
 class Control:
@@ -176,6 +177,90 @@ class Control:
         with self._cloud.lock:
             self._cloud.options.update(**options)
         return self.nova_options()
+
+    # -- live-migration dynamics (guest memory, links, [libvirt] options) --------
+
+    def libvirt_options(self) -> dict:
+        with self._cloud.lock:
+            return self._cloud.libvirt.as_dict()
+
+    def set_libvirt_options(self, **options) -> dict:
+        """Nova's ``[libvirt]`` live-migration options; a migration reads them as it starts."""
+        with self._cloud.lock:
+            self._cloud.libvirt.update(**options)
+        return self.libvirt_options()
+
+    def _instance(self, server_id: str):
+        inst = self._cloud.store.instances.get(server_id)
+        if inst is None:
+            raise ValueError(f"no server with id {server_id!r}")
+        return inst
+
+    def workload(self, server_id: str) -> dict:
+        with self._cloud.lock:
+            inst = self._instance(server_id)
+            return self._cloud.computes.driver.workload(inst.uuid).as_dict()
+
+    def set_workload(
+        self, server_id: str, dirty_rate_mib: float = 0.0, working_set_mib: float | None = None
+    ) -> dict:
+        """How fast the server's guest dirties memory (MiB/s) and its writable working set (MiB)."""
+        workload = Workload.checked(dirty_rate_mib, working_set_mib)
+        with self._cloud.lock:
+            inst = self._instance(server_id)
+            self._cloud.computes.driver.set_workload(inst.uuid, workload)
+        return self.workload(server_id)
+
+    def links(self) -> dict:
+        with self._cloud.lock:
+            return self._cloud.network.as_dict()
+
+    def set_link_bandwidth(
+        self,
+        bandwidth_mib: float | None,
+        source: str | None = None,
+        destination: str | None = None,
+    ) -> dict:
+        """Bandwidth (MiB/s) of the link source -> destination, or of every link without both.
+
+        ``None`` removes the setting (a pair falls back to the default; the default
+        to the link sized by the ``running`` duration)."""
+        bandwidth = number("bandwidth_mib", bandwidth_mib, allow_none=True, positive=True)
+        if (source is None) != (destination is None):
+            raise ValueError("source and destination must be given together (or neither)")
+        with self._cloud.lock:
+            network = self._cloud.network
+            if source is None:
+                network.default_mib = bandwidth
+                return self.links()
+            for name, host in (("source", source), ("destination", destination)):
+                if host not in self._cloud.store.nodes:
+                    raise ValueError(
+                        f"{name} must be a compute host of the fake "
+                        f"({', '.join(self._cloud.store.nodes)}), got {host!r}"
+                    )
+            if bandwidth is None:
+                network.pairs.pop((source, destination), None)
+            else:
+                network.pairs[(source, destination)] = bandwidth
+        return self.links()
+
+    def migration_dynamics(self, migration_id: int | str) -> dict:
+        """The model's view of a live migration: passes, downtime, samples, timeline."""
+        with self._cloud.lock:
+            store = self._cloud.store
+            mig = store.migration_by_uuid.get(str(migration_id))
+            if mig is None and str(migration_id).isdigit():
+                mig = store.migrations.get(int(migration_id))
+            if mig is None:
+                raise ValueError(f"no migration with id or uuid {migration_id!r}")
+            found = self._cloud.computes.driver.dynamics(mig)
+            if found is None:
+                raise ValueError(
+                    f"migration {migration_id} has no modelled memory copy (it never ran, "
+                    f"ran under a hang or error fault, or is too old)"
+                )
+            return found
 
     # -- faults ------------------------------------------------------------------
 

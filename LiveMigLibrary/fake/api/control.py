@@ -68,6 +68,17 @@ class ControlService(Service):
                 endpoint=self.migration_history,
                 methods=["GET"],
             ),
+            Rule(p + "/libvirt", endpoint=self.libvirt, methods=["GET"]),
+            Rule(p + "/libvirt", endpoint=self.set_libvirt, methods=["PUT"]),
+            Rule(p + "/servers/<server_id>/workload", endpoint=self.workload, methods=["GET"]),
+            Rule(p + "/servers/<server_id>/workload", endpoint=self.set_workload, methods=["PUT"]),
+            Rule(p + "/links", endpoint=self.links, methods=["GET"]),
+            Rule(p + "/links", endpoint=self.set_link, methods=["PUT"]),
+            Rule(
+                p + "/migrations/<migration_id>/dynamics",
+                endpoint=self.migration_dynamics,
+                methods=["GET"],
+            ),
             Rule(p + "/bugs", endpoint=self.bugs, methods=["GET"]),
             Rule(p + "/bugs", endpoint=self.set_bugs, methods=["PUT"]),
         ]
@@ -163,6 +174,51 @@ class ControlService(Service):
     def migration_history(self, req: ApiRequest, migration_id: str) -> Reply:
         try:
             return Reply(200, {"history": self.control.migration_history(migration_id)})
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+
+    def libvirt(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"libvirt": self.control.libvirt_options()})
+
+    def set_libvirt(self, req: ApiRequest) -> Reply:
+        return Reply(200, {"libvirt": self._call(self.control.set_libvirt_options, **req.json())})
+
+    def workload(self, req: ApiRequest, server_id: str) -> Reply:
+        try:
+            return Reply(200, {"workload": self.control.workload(server_id)})
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+
+    def set_workload(self, req: ApiRequest, server_id: str) -> Reply:
+        body = dict(req.json())
+        unknown = sorted(set(body) - {"dirty_rate_mib", "working_set_mib"})
+        if unknown:
+            raise BadRequest(
+                f"unknown workload field(s) {', '.join(unknown)}; fields are: "
+                "dirty_rate_mib, working_set_mib"
+            )
+        try:
+            workload = self.control.set_workload(server_id, **body)
+        except ValueError as exc:
+            raise (NotFound if "no server" in str(exc) else BadRequest)(str(exc)) from None
+        return Reply(200, {"workload": workload})
+
+    def links(self, req: ApiRequest) -> Reply:
+        return Reply(200, self.control.links())
+
+    def set_link(self, req: ApiRequest) -> Reply:
+        body = dict(req.json())
+        unknown = sorted(set(body) - {"bandwidth_mib", "source", "destination"})
+        if unknown or "bandwidth_mib" not in body:
+            raise BadRequest(
+                "expected bandwidth_mib (MiB/s, or null) and optionally source and destination"
+                + (f"; unknown field(s) {', '.join(unknown)}" if unknown else "")
+            )
+        return Reply(200, self._call(self.control.set_link_bandwidth, **body))
+
+    def migration_dynamics(self, req: ApiRequest, migration_id: str) -> Reply:
+        try:
+            return Reply(200, {"dynamics": self.control.migration_dynamics(migration_id)})
         except ValueError as exc:
             raise NotFound(str(exc)) from None
 
