@@ -496,6 +496,32 @@ class CloudClient:
         with cloud_call(f"force-complete migration {migration_id} of server {server_id}"):
             self.conn.compute.force_complete_server_migration(str(migration_id), server_id)
 
+    def server_addresses(self, server_id: str) -> list[str]:
+        """The server's IP addresses, floating ones first (``addresses`` of GET /servers/{id})."""
+        with cloud_call(f"get the addresses of server {server_id}"):
+            server = self.conn.compute.get_server(server_id)
+        found = []
+        for entries in (server.addresses or {}).values():
+            for entry in entries:
+                floating = entry.get("OS-EXT-IPS:type") == "floating"
+                found.append((0 if floating else 1, entry.get("addr")))
+        return [addr for _, addr in sorted(found) if addr]
+
+    def server_migration(self, server_id: str, migration_id: int | str) -> dict | None:
+        """``GET /servers/{id}/migrations/{mid}`` (2.23): an in-progress live migration with
+        its memory and disk counters; None once Nova no longer lists it as in progress."""
+        action = f"get live migration {migration_id} of server {server_id}"
+        with cloud_call(action):
+            response = self.conn.compute.get(
+                f"/servers/{server_id}/migrations/{migration_id}",
+                microversion="2.23",
+                raise_exc=False,
+            )
+        if response.status_code == 404:
+            return None
+        _raise_for(response, action)
+        return dict(response.json().get("migration") or {})
+
     @staticmethod
     def _migration(record, server_id: str | None = None) -> Migration:
         return Migration(

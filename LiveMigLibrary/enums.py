@@ -165,3 +165,39 @@ class FakeClockMode(Enum):
     MANUAL = "manual"
     SCALED = "scaled"
     REAL = "real"
+
+
+class MigrationOutcome(Enum):
+    """How a live migration's memory copy ended (the embedded fake's model).
+
+    - `CONVERGED`: pre-copy converged by itself; the switchover pause was the downtime.
+    - `PAUSED`: force-complete (by the API or the completion timeout's `force_complete`
+      action) paused the guest until the copy finished.
+    - `POST_COPY`: force-complete switched to post-copy; the guest ran on the destination.
+    - `CANCELLED`: aborted (by the API or the completion timeout's `abort` action).
+    - `FAILED` / `ERROR`: the hypervisor failed the copy / nova-compute errored it out.
+    """
+
+    CONVERGED = "converged"
+    PAUSED = "paused"
+    POST_COPY = "post-copy"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    ERROR = "error"
+
+    @classmethod
+    def parse(cls, value: object, argument: str = "outcome") -> MigrationOutcome:
+        if isinstance(value, cls):
+            return value
+        wanted = _normalize(str(value))
+        for member in cls:
+            if wanted in (_normalize(member.value), _normalize(member.name)):
+                return member
+        raise InvalidArgument(argument, value, ", ".join(m.value for m in cls))
+
+
+class ProbeMethod(Enum):
+    """How the downtime probe checks that a server answers: `TCP` connect or `ICMP` ping."""
+
+    TCP = "tcp"
+    ICMP = "icmp"

@@ -26,10 +26,12 @@ from .keywords import (
     FakeCloudKeywords,
     HostKeywords,
     LoadKeywords,
+    MigrationDynamicsKeywords,
     MigrationKeywords,
     PlacementKeywords,
     ServerKeywords,
 )
+from .keywords.dynamics import restore_test_libvirt_options
 
 __version__ = "0.1.0"
 
@@ -39,6 +41,7 @@ class LiveMigLibrary(
     ConnectionKeywords,
     ServerKeywords,
     MigrationKeywords,
+    MigrationDynamicsKeywords,
     HostKeywords,
     PlacementKeywords,
     FakeCloudKeywords,
@@ -261,6 +264,7 @@ class LiveMigLibrary(
     def end_test(self, data, result) -> None:
         if import_failed(self):
             return
+        restore_test_libvirt_options(self._ctx)
         try:
             self._ctx.evidence.test_ended(result.status)
         except Exception as error:  # evidence must never change a test's outcome

@@ -27,6 +27,14 @@ class ResourceTracker:
     fake_bugs: list[str] | None = None
     # batch keywords record servers from worker threads, as soon as each create returns
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # live-migration dynamics: [libvirt] options and links before this library changed them
+    # (test: set during the running test, restored when it ends), guests given a workload,
+    # and the downtime probes still running
+    fake_libvirt: dict | None = None
+    fake_libvirt_test: dict | None = None
+    fake_links: dict | None = None
+    fake_workloads: list[str] = field(default_factory=list)
+    downtime_probes: dict = field(default_factory=dict)
 
     def add_servers(self, servers: list[Server]) -> None:
         with self._lock:
@@ -51,4 +59,9 @@ class ResourceTracker:
             or self.stopped_computes
             or self.fake_durations is not None
             or self.fake_bugs is not None
+            or self.fake_libvirt is not None
+            or self.fake_libvirt_test is not None
+            or self.fake_links is not None
+            or self.fake_workloads
+            or self.downtime_probes
         )

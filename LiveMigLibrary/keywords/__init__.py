@@ -3,6 +3,7 @@
 from .batch import BatchKeywords
 from .connection import ConnectionKeywords
 from .drain import DrainKeywords
+from .dynamics import MigrationDynamicsKeywords
 from .evidence import EvidenceKeywords
 from .fake_cloud import FakeCloudKeywords
 from .hosts import HostKeywords
@@ -19,6 +20,7 @@ __all__ = [
     "FakeCloudKeywords",
     "HostKeywords",
     "LoadKeywords",
+    "MigrationDynamicsKeywords",
     "MigrationKeywords",
     "PlacementKeywords",
     "ServerKeywords",

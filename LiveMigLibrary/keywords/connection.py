@@ -11,6 +11,7 @@ from robot.libraries.BuiltIn import BuiltIn
 from ..errors import InvalidArgument, LiveMigError, NotConfigured
 from ..importing import import_failed
 from .base import KeywordGroup
+from .dynamics import cleanup_dynamics
 
 
 class _MaskedToken(str):
@@ -271,6 +272,7 @@ class ConnectionKeywords(KeywordGroup):
             if tracker.fake_bugs is not None:
                 control.emulate_bugs(tracker.fake_bugs)
                 tracker.fake_bugs = None
+        problems.extend(cleanup_dynamics(ctx))
         for problem in problems:
             logger.warn(problem)
         return problems
