@@ -409,10 +409,15 @@ def test_abort_of_a_busy_migration_is_cancelled(admin, ctl, small_server):
         ({"live_migration_speed": 1}, "unknown [libvirt] option 'live_migration_speed'"),
     ],
 )
-def test_libvirt_options_are_validated(cloud, options, message):
+def test_libvirt_options_are_validated(cloud, admin, options, message):
     import requests
 
-    resp = requests.put(cloud.endpoint + "/control/libvirt", json=options, timeout=10)
+    resp = requests.put(
+        cloud.endpoint + "/control/libvirt",
+        json=options,
+        headers={"X-Auth-Token": admin.token},  # the control API takes the admin's token
+        timeout=10,
+    )
     assert resp.status_code == 400 and message in resp.json()["error"]["message"]
 
 
@@ -430,9 +435,12 @@ def test_workloads_are_validated(cloud, admin, ctl, small_server, body, message)
 
     sid, _ = small_server
     url = f"{cloud.endpoint}/control/servers/{sid}/workload"
-    resp = requests.put(url, json=body, timeout=10)
+    token = {"X-Auth-Token": admin.token}
+    resp = requests.put(url, json=body, headers=token, timeout=10)
     assert resp.status_code == 400 and message in resp.json()["error"]["message"]
-    resp = requests.put(f"{cloud.endpoint}/control/servers/nope/workload", json={}, timeout=10)
+    resp = requests.put(
+        f"{cloud.endpoint}/control/servers/nope/workload", json={}, headers=token, timeout=10
+    )
     assert resp.status_code == 404
 
 
@@ -456,9 +464,13 @@ def test_reset_restores_the_options_the_cloud_started_with(ctl):
     assert ctl.libvirt_options()["live_migration_downtime"] == 500
 
 
-def test_unknown_migration_dynamics_is_404(cloud):
+def test_unknown_migration_dynamics_is_404(cloud, admin):
     import requests
 
-    resp = requests.get(cloud.endpoint + "/control/migrations/999/dynamics", timeout=10)
+    resp = requests.get(
+        cloud.endpoint + "/control/migrations/999/dynamics",
+        headers={"X-Auth-Token": admin.token},
+        timeout=10,
+    )
     assert resp.status_code == 404
     assert "no migration with id or uuid '999'" in resp.json()["error"]["message"]
