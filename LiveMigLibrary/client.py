@@ -32,6 +32,7 @@ from .errors import AmbiguousName, CloudError
 from .models import ComputeService, Migration, ServerState
 
 CREATE_MICROVERSION = "2.37"  # first version with networks "none"/"auto"
+REQUESTED_HOST_MICROVERSION = "2.74"  # create with "host" (checked by the scheduler)
 MIGRATIONS_MICROVERSION = "2.80"
 PLACEMENT_MICROVERSION = "1.28"
 
@@ -289,8 +290,14 @@ class CloudClient:
         _raise_for(response, action)
         return response.json()["reservation_id"]
 
-    def create_server(self, name: str, image_id: str, flavor_id: str, networks: Any) -> str:
-        """One create request for one server (no multi-create); returns the server's id."""
+    def create_server(
+        self, name: str, image_id: str, flavor_id: str, networks: Any, host: str | None = None
+    ) -> str:
+        """One create request for one server (no multi-create); returns the server's id.
+
+        ``host`` asks for that compute host (compute API 2.74, admin): the scheduler still
+        checks it, as for a live migration to a named host.
+        """
         body = {
             "server": {
                 "name": name,
@@ -299,10 +306,15 @@ class CloudClient:
                 "networks": networks,
             }
         }
-        action = f"create server '{name}'"
+        if host:
+            body["server"]["host"] = host
+        action = f"create server '{name}'" + (f" on host {host}" if host else "")
         with cloud_call(action):
             response = self.conn.compute.post(
-                "/servers", json=body, microversion=CREATE_MICROVERSION, raise_exc=False
+                "/servers",
+                json=body,
+                microversion=REQUESTED_HOST_MICROVERSION if host else CREATE_MICROVERSION,
+                raise_exc=False,
             )
         _raise_for(response, action)
         return response.json()["server"]["id"]

@@ -18,6 +18,7 @@ from .concurrency import on_main_thread
 from .enums import FakeClockMode
 from .errors import FakeCloudRequired, InvalidArgument, NotConfigured
 from .evidence import EvidenceRecorder
+from .hostpool import HostPool
 from .models import Server
 from .tracker import ResourceTracker
 from .waiting import seconds
@@ -64,6 +65,8 @@ class LibraryContext:
         # batch keywords call the cloud from worker threads: connections open once
         self._connect_lock = threading.RLock()
         self.migration_baseline: dict[str, object] = {}
+        # compute hosts reserved by this instance's tests (hostpool.py)
+        self.hosts = HostPool(self._cloud_key, lambda: not self.uses_fake)
         # records of the migrations this instance drives (see LiveMigLibrary/evidence)
         self.evidence = EvidenceRecorder(self)
 
@@ -156,6 +159,19 @@ class LibraryContext:
         if self.fake is not None:
             return CloudClient(self.fake.connect(admin=False), self._retries())
         return CloudClient.from_cloud_name(self.settings.member_cloud, retries=self._retries())
+
+    def _cloud_key(self) -> str:
+        """Names the cloud in host reservations: the same for every process using it."""
+        admin = self.admin
+        if self.fake is not None:
+            return f"fake:{self.fake.endpoint}"
+        config = getattr(getattr(admin, "conn", None), "config", None)
+        auth = getattr(config, "auth", None) or {}
+        return f"cloud:{auth.get('auth_url') or self.settings.cloud}"
+
+    def host_owner(self, suite: str, test: str | None) -> str:
+        """Who holds host reservations made now: the test, or the suite outside tests."""
+        return f"{self.run_prefix}|" + (f"test {suite}.{test}" if test else f"suite {suite}")
 
     def fake_control(self, keyword: str):
         if not self.uses_fake:

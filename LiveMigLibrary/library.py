@@ -25,6 +25,7 @@ from .keywords import (
     EvidenceKeywords,
     FakeCloudKeywords,
     HostKeywords,
+    HostPoolKeywords,
     LoadKeywords,
     MigrationDynamicsKeywords,
     MigrationKeywords,
@@ -48,6 +49,7 @@ class LiveMigLibrary(
     DrainKeywords,
     LoadKeywords,
     BatchKeywords,
+    HostPoolKeywords,
     EvidenceKeywords,
 ):
     """Keywords for acceptance-testing OpenStack live migration.
@@ -269,6 +271,13 @@ class LiveMigLibrary(
             self._ctx.evidence.test_ended(result.status)
         except Exception as error:  # evidence must never change a test's outcome
             logger.warn(f"LiveMigLibrary could not complete the migration records: {error}")
+        self._release_hosts_of(self._ctx.host_owner(result.parent.full_name, result.name))
+
+    def _release_hosts_of(self, owner: str) -> None:
+        try:
+            self._release_hosts(owner)
+        except Exception as error:  # releasing must never change a test's outcome
+            logger.warn(f"LiveMigLibrary could not release the reserved hosts: {error}")
 
     def start_suite(self, data, result) -> None:
         fail_suite_setup(self, data)  # wrong import arguments: the suite fails once, clearly
@@ -280,6 +289,7 @@ class LiveMigLibrary(
             self._set_metadata(result)
         except Exception as error:  # metadata must never hide the suite's own result
             logger.warn(f"LiveMigLibrary could not set the suite metadata: {error}")
+        self._release_hosts_of(self._ctx.host_owner(result.full_name, None))
         try:
             problems = self._cleanup()
         except Exception as error:  # cleanup must never hide the suite's own result
@@ -311,6 +321,7 @@ class LiveMigLibrary(
         try:
             self._cleanup()
         finally:
+            self._ctx.hosts.release_all()
             self._ctx.close()
             self._write_evidence()
 

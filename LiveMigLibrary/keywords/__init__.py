@@ -6,6 +6,7 @@ from .drain import DrainKeywords
 from .dynamics import MigrationDynamicsKeywords
 from .evidence import EvidenceKeywords
 from .fake_cloud import FakeCloudKeywords
+from .hostpool import HostPoolKeywords
 from .hosts import HostKeywords
 from .load import LoadKeywords
 from .migrations import MigrationKeywords
@@ -19,6 +20,7 @@ __all__ = [
     "EvidenceKeywords",
     "FakeCloudKeywords",
     "HostKeywords",
+    "HostPoolKeywords",
     "LoadKeywords",
     "MigrationDynamicsKeywords",
     "MigrationKeywords",

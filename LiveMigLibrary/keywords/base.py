@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..context import LibraryContext
-from ..errors import InvalidArgument
+from ..errors import CheckFailed, InvalidArgument
+from ..hostpool import robot_variable
 from ..models import ComputeService
 
 
@@ -22,3 +23,20 @@ class KeywordGroup:
                 return service
         known = ", ".join(s.host for s in services) or "none"
         raise InvalidArgument(argument, host, f"a compute host of this cloud: {known}")
+
+    def _host_owner(self) -> str:
+        """The test (or, in a suite setup, the suite) that keywords act for now."""
+        suite = robot_variable("SUITE NAME") or "(no suite)"
+        test = robot_variable("TEST NAME")
+        return self._ctx.host_owner(suite, test)
+
+    def _hosts_reserved_by_others(self, hosts) -> set[str]:
+        return self._ctx.hosts.reserved_by_others(self._host_owner(), hosts)
+
+    def _check_host_is_ours(self, host: str, action: str) -> None:
+        """Fails when another test holds ``host``: only its holder may change it."""
+        if self._hosts_reserved_by_others([host]):
+            raise CheckFailed(
+                f"Compute host {host} is reserved by another test, so this test may not "
+                f"{action} it; reserve hosts with Reserve Compute Hosts and change only those."
+            )

@@ -246,6 +246,7 @@ class BatchKeywords(KeywordGroup):
         image: str | None = None,
         flavor: str | None = None,
         concurrency: int | None = None,
+        host: str | None = None,
     ) -> list[Server]:
         """Sends `count` separate create requests at once, as that many users would.
 
@@ -261,6 +262,9 @@ class BatchKeywords(KeywordGroup):
             image: Image name or id. Default: the library's `image`.
             flavor: Flavor name or id. Default: the library's `flavor`.
             concurrency: Most requests in flight at once. Default: all of them.
+            host: Ask for this compute host (compute API 2.74, admin; the scheduler still
+                checks it), e.g. one of [Reserve Compute Hosts]. Default: the scheduler
+                picks.
 
         Returns:
             The servers in name order (`id`, `name`); usually still building.
@@ -284,6 +288,9 @@ class BatchKeywords(KeywordGroup):
         concurrency = check_concurrency(count if concurrency is None else concurrency)
         ctx = self._ctx
         client = ctx.client
+        host = str(host).strip() if host is not None and str(host).strip() else None
+        if host is not None:
+            self._service_of(host)
         image_ref = self._resolve_image(image if image else ctx.default_image())
         flavor_ref = self._resolve_flavor(flavor if flavor else ctx.default_flavor())
         networks = self._networks()
@@ -292,7 +299,7 @@ class BatchKeywords(KeywordGroup):
 
         def create(server_name: str):
             sent = time.monotonic()
-            server_id = client.create_server(server_name, image_ref, flavor_ref, networks)
+            server_id = client.create_server(server_name, image_ref, flavor_ref, networks, host)
             server = Server(server_id, server_name)
             ctx.tracker.add_servers([server])
             return server, (sent, time.monotonic())

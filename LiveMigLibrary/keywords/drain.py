@@ -106,6 +106,7 @@ class DrainKeywords(BatchKeywords):
         interval = ctx.poll_interval(poll_interval)
         per_move_timeout = ctx.migration_timeout(None)
         self._service_of(host)
+        self._check_host_is_ours(host, "drain")
         if target is not None:
             self._service_of(target, "target")
         if disable:

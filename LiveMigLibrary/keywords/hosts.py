@@ -18,7 +18,8 @@ class HostKeywords(KeywordGroup):
 
         Args:
             state: `any` (default) for all hosts, `usable` for hosts whose service is
-                enabled, up and not forced down.
+                enabled, up and not forced down, and that no other test has reserved
+                ([Reserve Compute Hosts]).
 
         Returns:
             List of host names.
@@ -35,11 +36,15 @@ class HostKeywords(KeywordGroup):
         services = self._ctx.admin.compute_services()
         if state is HostState.USABLE:
             services = [s for s in services if s.usable]
+            taken = self._hosts_reserved_by_others([s.host for s in services])
+            services = [s for s in services if s.host not in taken]
         return [s.host for s in services]
 
     @keyword(tags=["hosts"])
     def get_other_compute_host(self, server: Server | str, *exclude: str) -> str:
         """Returns a usable compute host other than the one `server` is on.
+
+        Hosts another test reserved ([Reserve Compute Hosts]) are never returned.
 
         Args:
             server: The server whose host is excluded.
@@ -64,13 +69,16 @@ class HostKeywords(KeywordGroup):
             raise CheckFailed(f"Server {server} does not exist.")
         skip = {state.host, *exclude}
         services = ctx.admin.compute_services()
-        for service in services:
-            if service.usable and service.host not in skip:
-                return service.host
+        usable = [s.host for s in services if s.usable and s.host not in skip]
+        taken = self._hosts_reserved_by_others(usable)
+        for host in usable:
+            if host not in taken:
+                return host
+        skip |= taken
         summary = ", ".join(f"{s.host} ({s.status}, {s.state})" for s in services)
         raise CheckFailed(
             f"No usable compute host other than {', '.join(sorted(h for h in skip if h))} "
-            f"was found; hosts: {summary}."
+            f"was found (hosts other tests reserved are not used); hosts: {summary}."
         )
 
     @keyword(tags=["hosts"])
@@ -93,6 +101,7 @@ class HostKeywords(KeywordGroup):
         ```
         """
         service = self._service_of(host)
+        self._check_host_is_ours(host, "disable")
         self._ctx.tracker.remember_service(service)
         self._ctx.admin.update_service(service, status="disabled", disabled_reason=reason)
         logger.info(f"Disabled the compute service of {host}: {reason}")
@@ -113,6 +122,7 @@ class HostKeywords(KeywordGroup):
         ```
         """
         service = self._service_of(host)
+        self._check_host_is_ours(host, "enable")
         self._ctx.tracker.remember_service(service)
         self._ctx.admin.update_service(service, status="enabled")
 
@@ -134,6 +144,7 @@ class HostKeywords(KeywordGroup):
         ```
         """
         service = self._service_of(host)
+        self._check_host_is_ours(host, "force down")
         self._ctx.tracker.remember_service(service)
         self._ctx.admin.update_service(service, forced_down=True)
 
@@ -153,6 +164,7 @@ class HostKeywords(KeywordGroup):
         ```
         """
         service = self._service_of(host)
+        self._check_host_is_ours(host, "force up")
         self._ctx.tracker.remember_service(service)
         self._ctx.admin.update_service(service, forced_down=False)
 
