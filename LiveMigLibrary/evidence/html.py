@@ -379,6 +379,8 @@ def _events_table(record: dict) -> str:
 
 
 def record_details(record: dict, fake_clock: bool) -> str:
+    from .dynamics import dynamics_html
+
     parts = [
         f'<div style="margin:2px 0 4px 0">{e(_request_text(record))}. '
         f"Server {e(record.get('server_id'))}"
@@ -405,6 +407,7 @@ def record_details(record: dict, fake_clock: bool) -> str:
     if diagnosis:
         parts.append(f'<div style="color:#600;margin:2px 0">{e(diagnosis)}</div>')
     parts.append(_timeline_table(record, fake_clock))
+    parts.append(dynamics_html(record))  # the memory copy: passes, downtime, progress
     parts.append(_allocations_table(record))
     parts.append(_events_table(record))
     for problem in (record.get("extra") or {}).get("evidence_errors") or []:

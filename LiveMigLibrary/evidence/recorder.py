@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from robot.api import logger
 
+from .dynamics import attach_dynamics
 from .html import migration_block
 from .record import MigrationRecord, iso, parse_time
 from .store import RunEvidence, current_run
@@ -213,6 +214,10 @@ class EvidenceRecorder:
             self._refresh_timeline(record, migration)
         except Exception as error:  # evidence must never break the test it describes
             self._problem(record, "timeline", error)
+        try:
+            attach_dynamics(ctx, record, migration)  # the fake's model of the memory copy
+        except Exception as error:
+            self._problem(record, "memory copy model", error)
         try:
             action = ctx.admin.server_action(
                 record.server_id,
