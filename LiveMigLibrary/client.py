@@ -484,12 +484,12 @@ class CloudClient:
             )
 
     def migrations(self, server_id: str) -> list[Migration]:
-        """Every migration record of the server, oldest first."""
-        with cloud_call(f"list migrations of server {server_id}"):
-            records = [
-                self._migration(m) for m in self.conn.compute.migrations(server_id=server_id)
-            ]
-        return sorted(records, key=_migration_order)
+        """Every migration record of the server, of any type, oldest first.
+
+        Polled by every migration wait, so read from the JSON, without building
+        openstacksdk resources.
+        """
+        return self.list_migrations(server_id=server_id, migration_type=None)
 
     def in_progress_migrations(self, server_id: str) -> list[Migration]:
         with cloud_call(f"list in-progress migrations of server {server_id}"):
