@@ -115,6 +115,7 @@ def timeline_svg(
         start, end = _bounds(rows)
         span = max(((end - start).total_seconds() if start and end else 0.0), 0.001)
     height = row_h * len(rows) + (30 if labels else 2)
+    limit_x = label_w + plot_w  # a bar longer than the scale is cut here
     scale = plot_w / span
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -154,7 +155,9 @@ def timeline_svg(
             t0 = parse_time(current["cloud_time"])
             t1 = parse_time(following["cloud_time"])
             x0 = label_w + (t0 - origin).total_seconds() * scale
-            w = max((t1 - t0).total_seconds() * scale, 1.0)
+            if x0 >= limit_x:
+                continue
+            w = min(max((t1 - t0).total_seconds() * scale, 1.0), limit_x - x0)
             seconds = (t1 - t0).total_seconds()
             parts.append(
                 f'<rect x="{x0:.1f}" y="{y}" width="{w:.1f}" height="16" '
@@ -171,6 +174,8 @@ def timeline_svg(
             last = points[-1]
             t_last = parse_time(last["cloud_time"])
             x = label_w + (t_last - origin).total_seconds() * scale
+            cut = x > limit_x
+            x = min(x, limit_x)
             status = last["status"]
             ended = status in FINAL_STATUSES
             parts.append(
@@ -180,10 +185,23 @@ def timeline_svg(
             )
             parts.append(
                 f'<text x="{x + 5:.1f}" y="{y + 12}" fill="#222"{opacity}>'
-                f"{e(status)}{'' if ended else ' …'}</text>"
+                f"{'⟫ ' if cut else ''}{e(status)}{'' if ended else ' …'}</text>"
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _scale(spans: list[float]) -> float:
+    """Full width of the summary's bars: the longest migration, unless a few outliers
+    are more than three times the 90th percentile (then that, and they are cut)."""
+    from .stats import percentile
+
+    spans = [s for s in spans if s > 0]
+    if not spans:
+        return 1.0
+    p90 = percentile(spans, 90) or 0.0
+    longest = max(spans)
+    return max(1.0, p90 if longest > 3 * p90 else longest)
 
 
 def _record_span(record: dict) -> float:
@@ -475,12 +493,17 @@ def _stats_table(stats: dict[str, dict]) -> str:
 def summary_page(document: dict) -> str:
     """The whole run: metadata, outcomes, per-phase statistics and a row per migration."""
     records = document.get("migrations") or []
-    stats = phase_statistics(r for r in records if r.get("status") not in FAILED_STATUSES)
+    stats = phase_statistics(
+        r
+        for r in records
+        if r.get("status") not in FAILED_STATUSES and not (r.get("request") or {}).get("expected")
+    )
     outcomes = outcome_counts(records)
     expected = [r for r in records if (r.get("request") or {}).get("expected")]
     counted = [r for r in records if r not in expected]
     failures = sum(1 for r in counted if r.get("status") in ("error", "failed"))
-    scale = max([_record_span(r) for r in records] + [1.0])
+    scale = _scale([_record_span(r) for r in records])
+    longest = max([_record_span(r) for r in records] + [0.0])
     meta_rows = []
     for run in document.get("runs") or []:
         for key, value in (run.get("metadata") or {}).items():
@@ -497,10 +520,15 @@ def summary_page(document: dict) -> str:
                 + "</b>",
                 e(record.get("server_name") or record.get("server_id")),
                 e(f"{record.get('type')} {record.get('migration_id')}"),
-                e(f"{record.get('source')} → {record.get('destination')}"),
+                e(f"{record.get('source')} → {record.get('destination') or '(none chosen)'}"),
                 f'<span style="color:{colour(status)};font-weight:bold">{e(status)}</span>'
+                + (
+                    f" ({e((record.get('request') or {})['expected'])} expected)"
+                    if (record.get("request") or {}).get("expected")
+                    else ""
+                )
                 + (f"<br>{e(record.get('reason'))}" if record.get("reason") else ""),
-                e(_seconds(record.get("total_seconds"))),
+                e(_seconds(record.get("total_seconds"))).replace(" ", "&nbsp;"),
                 timeline_svg([record], width=380, relative=True, scale_seconds=scale, labels=False),
             ]
         )
@@ -508,12 +536,17 @@ def summary_page(document: dict) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         "<title>Migrations of this run</title>",
         "<style>body{font-family:sans-serif;margin:16px;color:#222}h1{font-size:20px}"
-        "h2{font-size:16px;margin-top:20px}td{white-space:nowrap}</style></head><body>",
+        "h2{font-size:16px;margin-top:20px}</style></head><body>",
         f"<h1>Migrations of this run: {len(records)}</h1>",
         f"<p>Generated {e(document.get('generated_at'))} by {e(document.get('generator'))} "
         f"from {len(document.get('runs') or [])} process(es); data in "
         '<a href="migrations.json">migrations.json</a> (format version '
         f"{e(document.get('format_version'))}). Durations are cloud time.</p>",
+        *(
+            ["<h2>What was tested</h2>", _table(["Process", "Metadata", "Value"], meta_rows)]
+            if meta_rows
+            else []
+        ),
         "<h2>Outcomes</h2>",
         _table(["Status", "Migrations"], [[e(s), e(n)] for s, n in outcomes.items()], [1]),
         f"<p>Failure rate: {e(f'{100.0 * failures / len(counted):.1f}' if counted else '0')} "
@@ -523,7 +556,13 @@ def summary_page(document: dict) -> str:
         "<h2>Phase durations (cloud time) of migrations that did not fail or get cancelled</h2>",
         _stats_table(stats),
         "<h2>Every migration</h2>",
-        f"<p>The bars share one scale: their full width is {e(_seconds(scale))}.</p>",
+        f"<p>The bars share one scale: their full width is {e(_seconds(scale))}"
+        + (
+            f"; longer migrations (up to {e(_seconds(longest))}) are cut at that width "
+            "and marked ⟫.</p>"
+            if longest > scale
+            else ".</p>"
+        ),
         _legend(records),
         _table(
             ["#", "Suite / test", "Server", "Migration", "Route", "Status", "Total", "Phases"],
@@ -531,8 +570,6 @@ def summary_page(document: dict) -> str:
             right=(0, 6),
         ),
     ]
-    if meta_rows:
-        body += ["<h2>What was tested</h2>", _table(["Process", "Metadata", "Value"], meta_rows)]
     body.append(
         f'<p style="font-size:11px;color:#555">{e(CLOCK_NOTE_FAKE)} {e(CLOCK_NOTE_REAL)}</p>'
     )

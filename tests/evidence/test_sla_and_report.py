@@ -137,3 +137,27 @@ def test_summary_page_renders_from_json_alone(tmp_path):
     page = summary_page(document)
     assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
     Path(tmp_path / "p.html").write_text(page)
+
+
+def test_summary_bars_cut_an_outlier_instead_of_squashing_every_other_bar():
+    from LiveMigLibrary.evidence.html import summary_page
+
+    def record(n: int, seconds: int) -> dict:
+        return {
+            "record_id": f"x-{n}",
+            "status": "completed",
+            "timeline": [
+                {"status": "running", "cloud_time": "2026-01-01T00:00:00Z"},
+                {
+                    "status": "completed",
+                    "cloud_time": f"2026-01-01T{seconds // 3600:02d}:"
+                    f"{seconds // 60 % 60:02d}:{seconds % 60:02d}Z",
+                },  # fmt: skip
+            ],
+            "phase_seconds": {"running": float(seconds)},
+            "total_seconds": float(seconds),
+        }
+
+    page = summary_page({"migrations": [record(n, 6) for n in range(10)] + [record(99, 3600)]})
+    assert "full width is 6 s; longer migrations (up to 3600 s) are cut" in page
+    assert page.count("⟫ completed") == 1
