@@ -34,6 +34,7 @@ from .objects import (
     ERROR,
     FINISHED_MIGRATION,
     MOVE_FINISHED,
+    NOSTATE,
     PAUSED,
     PAUSED_POWER,
     RUNNING,
@@ -281,7 +282,12 @@ class ComputeAPI:
             mig.history.append(("error", mig.updated_at))
             self.computes.release_slot(mig)
         inst.deleted = True
-        inst.update(vm_state=DELETED, task_state=None, updated_at=self.clock.now())
+        # _delete_instance: power_state NOSTATE, terminated_at set; the tags go with it
+        inst.terminated_at = self.clock.now()
+        inst.tags = []
+        inst.update(
+            vm_state=DELETED, task_state=None, power_state=NOSTATE, updated_at=self.clock.now()
+        )
         self.store.remove_instance(inst)
 
     # -- state checks -----------------------------------------------------------

@@ -129,14 +129,16 @@ class Conductor:
             uuid=new_uuid(),
             instance_uuid=inst.uuid,
             source_compute=inst.host,
-            source_node=inst.node,
+            # source_node and dest_node are written once the destination passed its
+            # checks (LiveMigrationTask._execute); a refused migration keeps them null
+            source_node=None,
             # 2.80: who started the migration, not who owns the server
             project_id=ctx.project_id,
             user_id=ctx.user_id,
             created_at=now,
             updated_at=now,
             dest_compute=host if force else None,
-            dest_node=host if force else None,
+            dest_node=None,
             old_instance_type_id=int(inst.flavor.id) if inst.flavor.id.isdigit() else 0,
             vm_state_before=inst.vm_state,
             block_migration=block_migration is True,
@@ -194,6 +196,7 @@ class Conductor:
                 raise
             return
         dest_node = store.nodes[dest]
+        mig.source_node = inst.node
         mig.dest_compute = mig.dest_node = dest
         mig.dest_host = dest_node.host_ip
         self.actions.event_finish(action, ev)

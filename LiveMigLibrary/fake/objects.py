@@ -146,6 +146,7 @@ class Instance:
     node: str | None = None
     availability_zone: str | None = None
     launched_at: float | None = None
+    terminated_at: float | None = None
     locked: bool = False
     locked_by: str | None = None
     locked_reason: str | None = None

@@ -38,6 +38,9 @@ def test_consumer_generation_conflict_is_concurrent_update(admin):
         _put(admin, str(uuid.uuid4()), _body(admin, rp, consumer_generation=3)), 409
     )
     assert "expected null but got 3" in err["detail"]
+    # an existing consumer and a null generation: placement prints Python's None
+    err = placement_error(_put(admin, consumer, _body(admin, rp, consumer_generation=None)), 409)
+    assert err["detail"].endswith("consumer generation conflict - expected 1 but got None  ")
 
 
 def test_inventory_generation_conflict_is_concurrent_update(admin):
@@ -159,3 +162,14 @@ def test_allocation_candidates_errors_and_versions(admin):
     assert "No such trait(s): CUSTOM_NOPE." in err["detail"]
     placement_error(_candidates(admin, resources="VCPU:x"), 400)
     placement_error(_candidates(admin, mv="1.16", resources="VCPU:1", required="X"), 400)
+
+
+def test_unacceptable_microversion_is_microversion_parse_s_406(admin):
+    resp = admin.placement("GET", "/resource_providers", mv="1.99")
+    err = placement_error(resp, 406)
+    assert err["detail"] == (
+        "The resource could not be generated that was acceptable to your browser (content "
+        "of type application/json. \n\n Invalid microversion: Unacceptable version header: 1.99"
+    )
+    assert (err["min_version"], err["max_version"]) == ("1.0", "1.39")
+    assert "code" not in err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.routing import Rule
 
-from ..exception import BadRequest, Conflict, Forbidden, NotFound
+from ..exception import BadRequest, Conflict, Forbidden, NotAcceptable, NotFound
 from ..placement import Inventory
 from . import placement_traits
 from .wsgi import (
@@ -156,7 +156,16 @@ class PlacementService(Service):
                 text = bits[1]
         req.version = PLACEMENT_MIN
         if text is not None:
-            req.version = parse_version(text, "placement", PLACEMENT_MIN, PLACEMENT_MAX)
+            try:
+                req.version = parse_version(text, "placement", PLACEMENT_MIN, PLACEMENT_MAX)
+            except NotAcceptable:
+                # microversion_parse's middleware answers before any version is set: its
+                # own words, the supported range, and no error code
+                req.version = (0, 0)
+                req.unacceptable_version = True
+                raise NotAcceptable(
+                    f"Invalid microversion: Unacceptable version header: {text.strip()}"
+                ) from None
         return {
             "OpenStack-API-Version": f"placement {fmt_version(req.version)}",
             "Vary": "openstack-api-version",
@@ -166,12 +175,22 @@ class PlacementService(Service):
         """``util.json_error_formatter`` over webob's body: the status's explanation,
         then the message; ``code`` only from 1.23 (``ERROR_CODE_MICROVERSION``)."""
         explanation = WEBOB_EXPLANATIONS.get(code)
+        detail = f"{explanation}\n\n {message}  " if explanation else message
+        if getattr(req, "unacceptable_version", False):
+            accept = req.request.headers.get("Accept", "")
+            detail = (
+                "The resource could not be generated that was acceptable to your browser "
+                f"(content of type {accept}. \n\n {message}"
+            )
         error = {
             "status": code,
             "title": TITLES.get(code, "Error"),
-            "detail": f"{explanation}\n\n {message}  " if explanation else message,
+            "detail": detail,
             "request_id": req.request_id,
         }
+        if getattr(req, "unacceptable_version", False):
+            error["max_version"] = fmt_version(PLACEMENT_MAX)
+            error["min_version"] = fmt_version(PLACEMENT_MIN)
         if req.mv("1.23"):
             error["code"] = getattr(req, "error_code", None) or "placement.undefined_code"
         return {"errors": [error]}
@@ -362,7 +381,7 @@ class PlacementService(Service):
                     raise Conflict(
                         "consumer generation conflict - expected "
                         f"{current.generation if current else 'null'} but got "
-                        f"{'null' if expected is None else expected}"
+                        f"{expected}"  # placement formats the value as Python does
                     )
             for rp in allocation:
                 if rp not in pl.providers:

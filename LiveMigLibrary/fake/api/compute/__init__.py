@@ -88,7 +88,11 @@ class ComputeService(Service):
             )
         elif match == "application/json":
             body = json.dumps(
-                {"message": f"{explanation}\n\n\n", "code": "404 Not Found", "title": "Not Found"}
+                {
+                    "message": f"{explanation}<br /><br />\n\n\n",
+                    "code": "404 Not Found",
+                    "title": "Not Found",
+                }
             )
         else:
             body = f"404 Not Found\n\n{explanation}\n\n\n"

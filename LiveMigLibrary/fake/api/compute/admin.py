@@ -287,9 +287,11 @@ def _hypervisor_list(req: ApiRequest, detail: bool) -> Reply:
     pattern = req.args.get("hypervisor_hostname_pattern") if req.mv("2.53") else None
     with_servers = req.mv("2.53") and boolean("with_servers", req.args.get("with_servers", "false"))
     if pattern is not None and paging and ("limit" in req.args or req.args.get("marker")):
+        # HTTPBadRequest(_('Paging over hypervisors ...')) sets webob's detail; Nova's
+        # fault shows the explanation
         raise BadRequest(
-            "Paging over hypervisors with the hypervisor_hostname_pattern query "
-            "parameter is not supported."
+            "The server could not comply with the request since it is either malformed "
+            "or otherwise incorrect."
         )
     with req.cloud.lock:
         nodes = sorted(req.cloud.store.nodes.values(), key=lambda n: n.id)

@@ -293,9 +293,8 @@ def _strict_bool(value: str) -> bool:
     if low in FALSE_STRINGS:
         return False
     acceptable = ", ".join(f"'{v}'" for v in sorted(TRUE_STRINGS + FALSE_STRINGS))
-    raise BadRequest(
-        f"Invalid input received: Unrecognized value '{value}', acceptable values are: {acceptable}"
-    )
+    # InvalidInput(str(err)): the message is the ValueError's, with no prefix
+    raise BadRequest(f"Unrecognized value '{value}', acceptable values are: {acceptable}")
 
 
 def _sort_params(req: ApiRequest) -> list[tuple[str, bool]]:
@@ -308,7 +307,10 @@ def _sort_params(req: ApiRequest) -> list[tuple[str, bool]]:
     valid = list(VALID_SORT_KEYS)
     ignored = list(SERVER_LIST_IGNORE_SORT_KEY)
     if req.mv("2.73"):
+        # VALID_SORT_KEYS_V273: "locked" first, then list(set(...)) (an order Nova's own
+        # processes do not agree on; sorted here), then the still-ignored keys
         ignored.remove("locked")
+        valid = ["locked", *sorted(set(valid) - set(SERVER_LIST_IGNORE_SORT_KEY)), *ignored]
     if req.mv("2.75"):
         valid = [k for k in valid if k not in ignored]
     for key in keys:

@@ -199,7 +199,7 @@ def server(req: ApiRequest, inst: Instance, single: bool = False) -> dict:
         "config_drive": inst.config_drive,
         "key_name": inst.key_name,
         "OS-SRV-USG:launched_at": iso_us(req, inst.launched_at),
-        "OS-SRV-USG:terminated_at": None,
+        "OS-SRV-USG:terminated_at": iso_us(req, inst.terminated_at),
         "OS-EXT-STS:task_state": inst.task_state,
         "OS-EXT-STS:vm_state": inst.vm_state,
         "OS-EXT-STS:power_state": inst.power_state,
@@ -245,6 +245,10 @@ def server(req: ApiRequest, inst: Instance, single: bool = False) -> dict:
         v["locked_reason"] = inst.locked_reason
     if req.mv("2.96"):
         v["pinned_availability_zone"] = None
+    if req.mv("2.98"):
+        # the image_* properties Nova keeps in system_metadata; the fake's images have
+        # none beyond what the image record shows (Nova's fixture image shows {})
+        v["image"]["properties"] = {}
     if req.mv("2.100"):
         v["scheduler_hints"] = {}
     if inst.fault and inst.vm_state in (ERROR, DELETED):
