@@ -143,6 +143,15 @@ def cloud_call(action: str) -> Iterator[None]:
         raise CloudError(action, exc.status_code, _message(exc), _call(exc)) from exc
     except sdk_exc.SDKException as exc:
         raise CloudError(action, None, _message(exc)) from exc
+    except ks_exc.HttpError as exc:  # keystoneauth's own, e.g. a 401 while authenticating
+        raise CloudError(action, exc.http_status, _message(exc)) from exc
+    except ks_exc.ClientException as exc:  # no answer: connection, discovery, bad auth_url
+        raise CloudError(action, None, _message(exc), hint=UNREACHABLE_HINT) from exc
+
+
+UNREACHABLE_HINT = (
+    "Check the cloud's auth_url in clouds.yaml and that it is reachable from this machine."
+)
 
 
 def _raise_for(response, action: str) -> None:
@@ -199,6 +208,11 @@ class CloudClient:
             self._pool_size = requests_in_flight
 
     # -- identity ---------------------------------------------------------------------------
+
+    def authenticate(self, cloud: str) -> None:
+        """Gets a token now, so that wrong credentials or auth_url fail at once."""
+        with cloud_call(f"connect to cloud '{cloud}' (authenticate)"):
+            self.conn.session.get_token()
 
     def token(self) -> str:
         with cloud_call("authenticate"):

@@ -16,7 +16,7 @@ from .client import CloudClient, ReadRetries
 from .clock import Clock, FakeCloudClock, FiredFaultLog, RealClock
 from .concurrency import on_main_thread
 from .enums import FakeClockMode
-from .errors import FakeCloudRequired, InvalidArgument, NotConfigured
+from .errors import FakeCloudRequired, InvalidArgument, LiveMigError, NotConfigured
 from .evidence import EvidenceRecorder
 from .hostpool import HostPool
 from .models import Server
@@ -60,6 +60,7 @@ class LibraryContext:
         self.clock: Clock = RealClock()
         self.fired_faults: FiredFaultLog | None = None
         self._admin: CloudClient | None = None
+        self._connect_error: LiveMigError | None = None  # a real cloud failed to connect
         self._member: CloudClient | None = None
         self._use_member = False
         # batch keywords call the cloud from worker threads: connections open once
@@ -85,7 +86,17 @@ class LibraryContext:
         if self._admin is None:
             with self._connect_lock:
                 if self._admin is None:
-                    self._admin = self._open_admin()
+                    if self._connect_error is not None:
+                        raise LiveMigError(
+                            f"Connecting to cloud '{self.settings.cloud}' failed before in this "
+                            f"suite, so it is not tried again: {self._connect_error}"
+                        )
+                    try:
+                        self._admin = self._open_admin()
+                    except LiveMigError as error:
+                        if self.settings.cloud:  # the same clouds.yaml entry fails again
+                            self._connect_error = error
+                        raise
         return self._admin
 
     @property
@@ -129,7 +140,9 @@ class LibraryContext:
         if settings.cloud:
             logger.info(f"Connecting to cloud '{settings.cloud}' from clouds.yaml.")
             password = settings.password.value if settings.password else None
-            return CloudClient.from_cloud_name(settings.cloud, password, self._retries())
+            client = CloudClient.from_cloud_name(settings.cloud, password, self._retries())
+            client.authenticate(settings.cloud)  # fail here, once, when it cannot connect
+            return client
         from .fake import FakeCloud  # only imported when the embedded fake is wanted
 
         self.fake = FakeCloud(

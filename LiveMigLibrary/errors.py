@@ -55,7 +55,7 @@ class CloudError(LiveMigError):
 
     def _text(self) -> str:
         where = f" ({self.call})" if self.call else ""
-        answer = f"the cloud answered HTTP {self.status}" if self.status else "openstacksdk said"
+        answer = f"the cloud answered HTTP {self.status}" if self.status else "the client reported"
         message = self.cloud_message.strip().rstrip(".") + "." if self.cloud_message else "-"
         parts = [f"Could not {self.action}{where}: {answer}: {message}"]
         if self.explanation:

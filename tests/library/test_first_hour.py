@@ -7,6 +7,7 @@ user sees there (and what Robot adds around it) is the point.
 from __future__ import annotations
 
 import io
+import json
 import os
 
 import pytest
@@ -19,13 +20,16 @@ from LiveMigLibrary.errors import (
     CloudError,
     InvalidArgument,
     LibraryImportFailed,
+    LiveMigError,
     UnknownCloud,
     UnknownImportArgument,
 )
 from LiveMigLibrary.fake.objects import Image
 
 
-def run_suite(tmp_path, settings: str, env: dict | None = None, setup: str = ""):
+def run_suite(
+    tmp_path, settings: str, env: dict | None = None, setup: str = "", second="Get Run Prefix"
+):
     suite = tmp_path / "first_hour.robot"
     suite.write_text(
         "*** Settings ***\n"
@@ -34,7 +38,7 @@ def run_suite(tmp_path, settings: str, env: dict | None = None, setup: str = "")
         "Suite Teardown    Delete Created Resources\n\n"
         "*** Test Cases ***\n"
         "First\n    Get Compute Hosts\n"
-        "Second\n    Get Run Prefix\n"
+        f"Second\n    {second}\n"
     )
     console = io.StringIO()
     old = dict(os.environ)
@@ -197,3 +201,49 @@ def test_cloud_errors_say_what_failed_in_the_clouds_words_and_what_to_do():
         "wait until it is ACTIVE with no task in progress (Wait Until Servers Are Active) and "
         "try again."
     )
+
+
+def test_unreachable_cloud_fails_once_with_what_to_check(tmp_path):
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(
+        "clouds:\n  devstack:\n    auth: {auth_url: 'http://127.0.0.1:9/identity', username: a,"
+        " password: b, project_name: c, user_domain_name: Default,"
+        " project_domain_name: Default}\n"
+    )
+    _, result, _ = run_suite(
+        tmp_path,
+        "Library    LiveMigLibrary    cloud=devstack",
+        {"OS_CLIENT_CONFIG_FILE": str(clouds)},
+        second="Get Compute Hosts",
+    )
+    first, second = result.suite.tests
+    assert (first.status, second.status) == ("FAIL", "FAIL"), (first.message, second.message)
+    assert first.message.startswith("Could not connect to cloud 'devstack' (authenticate): ")
+    assert "http://127.0.0.1:9/identity" in first.message
+    assert first.message.endswith(
+        "Check the cloud's auth_url in clouds.yaml and that it is reachable from this machine."
+    )
+    assert second.message.startswith(
+        "Connecting to cloud 'devstack' failed before in this suite, so it is not tried again: "
+    )
+    assert "refused to" not in first.message
+
+
+def test_wrong_password_says_to_check_the_credentials(tmp_path, monkeypatch):
+    from LiveMigLibrary.fake import FakeCloud
+
+    with FakeCloud(computes=1) as cloud:
+        config = cloud.cloud_config(True)
+        config["auth"]["password"] = "wrong"
+        clouds = tmp_path / "clouds.yaml"
+        clouds.write_text(json.dumps({"clouds": {"fake-admin": config}}))
+        monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+        library = LiveMigLibrary(cloud="fake-admin")
+        with pytest.raises(CloudError) as error:
+            library.get_compute_hosts()
+        message = str(error.value)
+        assert message.startswith("Could not connect to cloud 'fake-admin' (authenticate): ")
+        assert "the cloud answered HTTP 401" in message
+        assert "Check the credentials of this cloud in clouds.yaml" in message
+        with pytest.raises(LiveMigError, match="failed before in this suite"):
+            library.get_compute_hosts()
