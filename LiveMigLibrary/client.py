@@ -723,6 +723,7 @@ def _server_from_json(body: dict) -> ServerState:
         fault = fault.get("message") or str(fault)
     return ServerState(
         created=body.get("created"),
+        launched_at=body.get("OS-SRV-USG:launched_at"),
         id=body["id"],
         name=body.get("name") or "",
         status=(body.get("status") or "").upper(),

@@ -34,6 +34,7 @@ class ServerState:
     fault: str | None = None
     locked: bool | None = None  # None: the cloud did not say
     created: str | None = None  # the cloud's time, e.g. for `changes-since`
+    launched_at: str | None = None  # when the build finished (cloud time)
 
     def describe(self) -> str:
         task = self.task_state or "none"

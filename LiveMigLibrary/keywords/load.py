@@ -17,6 +17,7 @@ from ..clock import RealClock
 from ..concurrency import check_concurrency, log_outcomes
 from ..enums import BlockMigration, MigrationStatus
 from ..errors import CheckFailed, InvalidArgument
+from ..evidence.record import parse_time
 from ..evidence.stats import summary
 from ..models import Server
 from .batch import BatchKeywords, MigrationFeed, conclude_evidence
@@ -68,8 +69,11 @@ class LoadKeywords(BatchKeywords):
         one server (its own request), waits until it is ACTIVE, live-migrates it to a host
         the scheduler picks, waits until the migration is `completed` and deletes it (and
         waits until it is gone). A failed phase fails the iteration, with the cloud's
-        reason, and its server is still deleted. Every create and migration is timed;
-        every migration is recorded as migration evidence.
+        reason, and its server is still deleted. Every create and migration is timed
+        from the cloud's own records (a server's `created` to its `launched_at`, a
+        migration's `created_at` to the `updated_at` of its `completed` record; a delete
+        from its request to the poll that no longer finds the server), and every
+        migration is recorded as migration evidence.
 
         The run is one loop on the main thread: each poll is one server listing and one
         migration listing for all iterations, so the embedded fake's clock moves once per
@@ -348,7 +352,9 @@ class _LoadRun:
                         it.fail("create", f"server went to ERROR: {state.fault or 'no fault'}")
                         self._after(it)
                     elif state.status == "ACTIVE" and not state.task_state:
-                        it.seconds["create"] = now - it.entered
+                        it.seconds["create"] = _between(
+                            state.created, state.launched_at, now - it.entered
+                        )
                         self._start_migration(it)
                     else:
                         continue
@@ -373,7 +379,9 @@ class _LoadRun:
                 except InvalidArgument:
                     continue
                 if status is MigrationStatus.COMPLETED:
-                    it.seconds["live_migration"] = now - it.entered
+                    it.seconds["live_migration"] = _between(
+                        migration.created_at, migration.updated_at, now - it.entered
+                    )
                     self._after(it)
                     changed = True
                 elif status.is_final:
@@ -463,6 +471,14 @@ class _LoadRun:
             errors=[f"iteration {it.number}: {it.failed_phase}: {it.error}" for it in failed],
             phases=DotDict((p, DotDict(s)) for p, s in phases.items()),
         )
+
+
+def _between(start: str | None, end: str | None, polled: float) -> float:
+    """Seconds between two timestamps of the cloud's own records, or else as polled."""
+    first, last = parse_time(start), parse_time(end)
+    if first is None or last is None or last < first:
+        return polled
+    return (last - first).total_seconds()
 
 
 def _log_result(result: DotDict) -> None:

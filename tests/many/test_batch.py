@@ -198,3 +198,25 @@ def test_max_in_flight_counts_overlapping_requests():
     assert max_in_flight([(0, 2), (1, 3), (2.5, 4)]) == 2
     assert max_in_flight([(0, 1), (1, 2)]) == 1
     assert max_in_flight([]) == 0
+
+
+def test_leaving_a_batch_waits_for_requests_in_flight_and_drops_the_rest():
+    """A Robot timeout or a stopped run interrupts the main thread: every request already
+    sent still returns (and records what it created) before the keyword gives up."""
+    import time
+
+    from LiveMigLibrary.concurrency import Workers
+
+    created: list[int] = []
+
+    def slow_create(number: int) -> int:
+        time.sleep(0.2)
+        created.append(number)
+        return number
+
+    with pytest.raises(KeyboardInterrupt):
+        with Workers(2) as workers:
+            for number in range(6):
+                workers.submit(slow_create, number)
+            raise KeyboardInterrupt  # what Robot raises in the main thread on a timeout
+    assert sorted(created) == [0, 1]
