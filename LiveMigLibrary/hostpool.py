@@ -129,13 +129,19 @@ class HostPool:
         pabot = self.pabot
         if pabot is not None:
             mine = {h for held in self.owners.values() for h in held}
-            taken |= {
-                h
-                for h in hosts
-                if h not in taken
-                and h not in mine
-                and pabot.held_by_another_process(self._lock_name(h))
-            }
+            try:
+                taken |= {
+                    h
+                    for h in hosts
+                    if h not in taken
+                    and h not in mine
+                    and pabot.held_by_another_process(self._lock_name(h))
+                }
+            except NotConfigured as error:
+                # pabot --no-pabotlib: nobody can reserve across processes, so no host is
+                # reserved by another process; only Reserve Compute Hosts needs PabotLib
+                logger.warn(f"{error} Host reservations of other processes are not seen.")
+                self._pabot = False
         return taken
 
     def reserve(

@@ -25,11 +25,17 @@ def by_name(results):
 
 
 def test_drain_moves_the_movable_and_refuses_the_rest_with_reasons(lib, infos):
-    servers = servers_on_compute1(lib, 5)
+    servers = servers_on_compute1(lib, 6)
     lib.stop_server(servers[0])
     lib.wait_until_server_status_is(servers[0], "SHUTOFF")
     lib._ctx.admin.conn.compute.lock_server(servers[1].id)
+    lib._ctx.admin.conn.compute.suspend_server(servers[5].id)
+    lib.wait_until_server_status_is(servers[5], "SUSPENDED")
+    servers.insert(2, servers.pop())  # the refused ones first
     results = by_name(lib.live_migrate_all_servers_off_host("compute1", concurrency=2))
+    assert results[servers[2].name]["result"] == "refused"
+    assert results[servers[2].name]["reason"].startswith("SUSPENDED: Nova live-migrates only")
+    del servers[2]
     assert results[servers[0].name]["result"] == "refused"
     assert results[servers[0].name]["reason"].startswith("SHUTOFF: Nova live-migrates only")
     assert results[servers[1].name]["result"] == "refused"
@@ -43,10 +49,10 @@ def test_drain_moves_the_movable_and_refuses_the_rest_with_reasons(lib, infos):
     # concurrency 2 from one source with max_concurrent_live_migrations=1: one queues
     assert any("queued" in results[s.name]["states"] for s in servers[2:])
     lines = texts(infos)
-    assert "Drained compute1: 3 moved, 2 refused." in lines
+    assert "Drained compute1: 3 moved, 3 refused." in lines
     assert any(line.startswith("<b>Drain of compute1</b>") for line in lines)
-    on_host = {s.id for s in lib.get_servers_on_host("compute1")}
-    assert on_host == {servers[0].id, servers[1].id}
+    on_host = {s.name for s in lib.get_servers_on_host("compute1")}
+    assert on_host == {name for name, row in results.items() if row["result"] == "refused"}
 
 
 def test_locked_servers_move_when_asked(lib):

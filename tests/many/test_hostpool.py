@@ -182,3 +182,16 @@ def test_host_maintenance_suites_under_pabot_share_a_cloud_without_colliding(tmp
         assert not first & second, holds
     if computes == 3:  # two pairs of three hosts cannot be held at once
         assert not overlapping, holds
+
+
+def test_without_a_pabotlib_server_nothing_counts_as_reserved_elsewhere(monkeypatch):
+    """`pabot --no-pabotlib` still sets ${PABOTLIBURI}: host lookups must go on (with a
+    warning), and only reserving needs the server."""
+    from LiveMigLibrary import hostpool
+
+    monkeypatch.setattr(
+        hostpool, "robot_variable", {"PABOTLIBURI": "127.0.0.1:9", "CALLER_ID": "c"}.get
+    )
+    shared = HostPool(lambda: "cloud:z", lambda: True)
+    assert shared.reserved_by_others("p|test S.A", HOSTS) == set()
+    assert shared.pabot is None
