@@ -612,6 +612,85 @@ class CloudClient:
             "events": events,
         }
 
+    # -- cold migration, resize, evacuation -------------------------------------------------
+
+    def server_action_request(
+        self, server_id: str, body: dict, microversion: str, action: str
+    ) -> dict | None:
+        """``POST /servers/{id}/action`` at an explicit microversion; the JSON answer."""
+        with cloud_call(action):
+            response = self.conn.compute.post(
+                f"/servers/{server_id}/action",
+                json=body,
+                microversion=microversion,
+                raise_exc=False,
+            )
+        _raise_for(response, action)
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            return None
+
+    def cold_migrate(self, server_id: str, host: str | None) -> None:
+        """``migrate``: a named host needs compute API 2.56."""
+        target = f"to {host}" if host else "to a scheduler-picked host"
+        self.server_action_request(
+            server_id,
+            {"migrate": {"host": host} if host else None},
+            "2.56" if host else "2.1",
+            f"cold-migrate server {server_id} {target}",
+        )
+
+    def resize(self, server_id: str, flavor_id: str) -> None:
+        self.server_action_request(
+            server_id,
+            {"resize": {"flavorRef": flavor_id}},
+            "2.1",
+            f"resize server {server_id} to flavor {flavor_id}",
+        )
+
+    def confirm_resize(self, server_id: str) -> None:
+        self.server_action_request(
+            server_id, {"confirmResize": None}, "2.1", f"confirm the resize of server {server_id}"
+        )
+
+    def revert_resize(self, server_id: str) -> None:
+        self.server_action_request(
+            server_id, {"revertResize": None}, "2.1", f"revert the resize of server {server_id}"
+        )
+
+    def evacuate(self, server_id: str, host: str | None, leave_stopped: bool) -> None:
+        """``evacuate`` at 2.29 (the scheduler checks a named host: no ``force``), or at
+        2.95 when the evacuated server is to stay stopped."""
+        body: dict[str, Any] = {"host": host} if host else {}
+        target = f"to {host}" if host else "to a scheduler-picked host"
+        self.server_action_request(
+            server_id,
+            {"evacuate": body},
+            "2.95" if leave_stopped else "2.29",
+            f"evacuate server {server_id} {target}",
+        )
+
+    def server_ids_on_host(self, host: str) -> list[str]:
+        """Every server (all projects) Nova places on ``host``, oldest first."""
+        with cloud_call(f"list the servers on host {host}"):
+            servers = list(self.conn.compute.servers(all_projects=True, compute_host=host))
+        return [s.id for s in sorted(servers, key=lambda s: (s.created_at or "", s.id))]
+
+    def server_flavor_name(self, server_id: str) -> str | None:
+        """The name of the flavor the server has now (``original_name`` from 2.47)."""
+        body = self.server_json(server_id)
+        if body is None:
+            return None
+        flavor = body.get("flavor") or {}
+        if "original_name" in flavor:
+            return flavor["original_name"]
+        flavor_id = flavor.get("id")
+        if flavor_id is None:
+            return None
+        with cloud_call(f"get flavor {flavor_id}"):
+            return self.conn.compute.get_flavor(flavor_id).name
+
     # -- hosts --------------------------------------------------------------------------------
 
     def compute_services(self) -> list[ComputeService]:

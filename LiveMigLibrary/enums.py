@@ -50,6 +50,11 @@ class MigrationStatus(Enum):
     Live migration goes `accepted` -> `queued` -> `preparing` -> `running` -> `completed`.
     Failures end in `error` (pre-checks, scheduling, pre_live_migration) or `failed`
     (driver failure while running, rolled back); an abort ends in `cancelled`.
+
+    Cold migration and resize go `pre-migrating` -> `migrating` -> `post-migrating` ->
+    `finished` (the server in `VERIFY_RESIZE`), then `confirming` -> `confirmed` or
+    `reverting` -> `reverted`. Evacuation goes `accepted` -> `pre-migrating` -> `done`,
+    and `completed` once the source compute is back and has cleaned up.
     """
 
     ACCEPTED = "accepted"
@@ -61,6 +66,14 @@ class MigrationStatus(Enum):
     ERROR = "error"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    PRE_MIGRATING = "pre-migrating"
+    MIGRATING = "migrating"
+    FINISHED = "finished"
+    CONFIRMING = "confirming"
+    CONFIRMED = "confirmed"
+    REVERTING = "reverting"
+    REVERTED = "reverted"
+    DONE = "done"
 
     @property
     def is_final(self) -> bool:
@@ -88,6 +101,8 @@ FINAL_MIGRATION_STATUSES = frozenset(
         MigrationStatus.ERROR,
         MigrationStatus.FAILED,
         MigrationStatus.CANCELLED,
+        MigrationStatus.CONFIRMED,
+        MigrationStatus.REVERTED,
     }
 )
 FAILED_MIGRATION_STATUSES = frozenset(
@@ -201,3 +216,43 @@ class ProbeMethod(Enum):
 
     TCP = "tcp"
     ICMP = "icmp"
+
+
+class MoveOperation(Enum):
+    """A move operation other than live migration, for [Move Of Server Should Be Refused].
+
+    | = Member = | = Nova server action = | = Also accepted as = |
+    | `COLD_MIGRATION` | `migrate` | `migrate`, `migration` |
+    | `RESIZE` | `resize` | |
+    | `CONFIRM_RESIZE` | `confirmResize` | `confirm` |
+    | `REVERT_RESIZE` | `revertResize` | `revert` |
+    | `EVACUATION` | `evacuate` | `evacuate` |
+    """
+
+    COLD_MIGRATION = "cold-migration"
+    RESIZE = "resize"
+    CONFIRM_RESIZE = "confirm-resize"
+    REVERT_RESIZE = "revert-resize"
+    EVACUATION = "evacuation"
+
+    @classmethod
+    def parse(cls, value: object, argument: str = "operation") -> MoveOperation:
+        if isinstance(value, cls):
+            return value
+        wanted = _normalize(str(value))
+        aliases = {
+            "migrate": cls.COLD_MIGRATION,
+            "migration": cls.COLD_MIGRATION,
+            "confirm": cls.CONFIRM_RESIZE,
+            "confirmresize": cls.CONFIRM_RESIZE,
+            "revert": cls.REVERT_RESIZE,
+            "revertresize": cls.REVERT_RESIZE,
+            "evacuate": cls.EVACUATION,
+        }
+        if wanted in aliases:
+            return aliases[wanted]
+        for member in cls:
+            if wanted in (_normalize(member.value), _normalize(member.name)):
+                return member
+        allowed = ", ".join(m.value for m in cls)
+        raise InvalidArgument(argument, value, allowed)

@@ -29,6 +29,7 @@ from .keywords import (
     LoadKeywords,
     MigrationDynamicsKeywords,
     MigrationKeywords,
+    MoveKeywords,
     PlacementKeywords,
     ServerKeywords,
 )
@@ -43,6 +44,7 @@ class LiveMigLibrary(
     ServerKeywords,
     MigrationKeywords,
     MigrationDynamicsKeywords,
+    MoveKeywords,
     HostKeywords,
     PlacementKeywords,
     FakeCloudKeywords,

@@ -240,7 +240,8 @@ class Conductor:
         move_spec = dataclasses.replace(
             spec,
             ignore_hosts=[inst.host],
-            requested_destination=host_hint,
+            # the stored spec's destination: empty unless a move persisted one (bug 1797580)
+            requested_destination=host_hint or spec.requested_destination,
             # The fix of bug 1718455: a move schedules exactly one instance.
             num_instances=spec.num_instances if self.bugs.active("1718455") else 1,
         )

@@ -10,6 +10,7 @@ from .hostpool import HostPoolKeywords
 from .hosts import HostKeywords
 from .load import LoadKeywords
 from .migrations import MigrationKeywords
+from .moves import MoveKeywords
 from .placement import PlacementKeywords
 from .servers import ServerKeywords
 
@@ -24,6 +25,7 @@ __all__ = [
     "LoadKeywords",
     "MigrationDynamicsKeywords",
     "MigrationKeywords",
+    "MoveKeywords",
     "PlacementKeywords",
     "ServerKeywords",
 ]

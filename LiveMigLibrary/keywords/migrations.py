@@ -205,7 +205,9 @@ class MigrationKeywords(KeywordGroup):
         Args:
             server: The server.
             status: One of `accepted`, `queued`, `preparing`, `running`, `post-migrating`,
-                `completed`, `error`, `failed`, `cancelled`.
+                `completed`, `error`, `failed`, `cancelled`; for cold migrations, resizes
+                and evacuations also `pre-migrating`, `migrating`, `finished`,
+                `confirming`, `confirmed`, `reverting`, `reverted`, `done`.
             timeout: Default: the library's `migration_timeout`.
             poll_interval: Default: the library's `poll_interval`.
 
@@ -250,8 +252,16 @@ class MigrationKeywords(KeywordGroup):
                     + why.rstrip()
                 )
 
+        # the record of the server's move, whatever it is (cold moves and evacuations too)
+        current = ctx.evidence.current(sid)
+        latest = self._latest(sid) if current is None else None
+        operation = (
+            current.operation
+            if current is not None
+            else (latest.migration_type if latest is not None else None) or "live-migration"
+        )
         record = ctx.evidence.for_wait(
-            sid, "live-migration", server.name if isinstance(server, Server) else None
+            sid, operation, server.name if isinstance(server, Server) else None
         )
 
         def observe() -> Migration | None:

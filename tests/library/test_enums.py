@@ -35,8 +35,15 @@ def test_migration_status_accepts_values_and_names():
 
 
 def test_migration_status_rejects_unknown_status():
-    with pytest.raises(InvalidArgument, match="'done'.*completed"):
-        MigrationStatus.parse("done")
+    with pytest.raises(InvalidArgument, match="'complete'.*completed"):
+        MigrationStatus.parse("complete")
+
+
+def test_migration_status_knows_the_cold_move_and_evacuation_statuses():
+    assert MigrationStatus.parse("done") is MigrationStatus.DONE  # evacuation rebuilt
+    assert not MigrationStatus.DONE.is_final  # `completed` follows the source's clean-up
+    assert not MigrationStatus.FINISHED.is_final  # waits for confirm or revert
+    assert MigrationStatus.CONFIRMED.is_final and MigrationStatus.REVERTED.is_final
 
 
 def test_only_terminal_statuses_are_final_and_only_bad_ones_are_failures():

@@ -51,8 +51,8 @@ def test_unknown_host_for_service_keywords(lib):
 
 
 def test_unknown_migration_status(lib, stub):
-    with pytest.raises(InvalidArgument, match="'status' got 'finished'"):
-        lib.wait_until_migration_of_server_is(SERVER_ID, "finished")
+    with pytest.raises(InvalidArgument, match="'status' got 'finishd'"):
+        lib.wait_until_migration_of_server_is(SERVER_ID, "finishd")
     assert stub.calls == []
 
 
