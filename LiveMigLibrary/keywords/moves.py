@@ -150,6 +150,8 @@ class MoveKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Confirm
+            Cold Migrate Server    ${server}
+            Wait Until Resize Of Server Can Be Confirmed    ${server}
             Confirm Resize Of Server    ${server}
             Wait Until Migration Of Server Is    ${server}    confirmed
         ```
@@ -173,6 +175,8 @@ class MoveKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Revert
+            Resize Server    ${server}    m1.small
+            Wait Until Resize Of Server Can Be Confirmed    ${server}
             Revert Resize Of Server    ${server}
             Wait Until Migration Of Server Is    ${server}    reverted
             Wait Until Server Status Is    ${server}    ACTIVE
@@ -327,6 +331,8 @@ class MoveKeywords(KeywordGroup):
         ```robotframework
         *** Test Cases ***
         Resized
+            Resize Server    ${server}    m1.small
+            Wait Until Resize Of Server Can Be Confirmed    ${server}
             Server Flavor Should Be    ${server}    m1.small
         ```
         """
