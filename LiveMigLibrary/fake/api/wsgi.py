@@ -235,6 +235,24 @@ class Service:
         return None
 
 
+class _MatchOnlyRule(Rule):
+    """A rule whose URL builder is compiled on first use, not when the map is built.
+
+    The fake only matches URLs and never builds one; werkzeug compiles two builder
+    functions per rule (through `ast`) up front, which was most of a fake cloud's start.
+    """
+
+    def _compile_builder(self, append_unknown: bool = True):
+        compiled = []
+
+        def build(rule, *args, **kwargs):
+            if not compiled:
+                compiled.append(Rule._compile_builder(rule, append_unknown))
+            return compiled[0](rule, *args, **kwargs)
+
+        return build
+
+
 class Application:
     """Dispatches to the services by path prefix; one instance per fake cloud."""
 
@@ -244,6 +262,8 @@ class Application:
         rules = []
         for svc in services:
             for rule in svc.rules():
+                if type(rule) is Rule:
+                    rule.__class__ = _MatchOnlyRule
                 rules.append(rule)
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
         self.base_url = ""
