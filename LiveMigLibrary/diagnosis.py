@@ -37,14 +37,20 @@ def explain_move(
     action: str = "live-migration",
     migration=None,
     already_said: str = "",
+    flavor: dict | None = None,
 ) -> str:
     """One sentence of facts read from the cloud about a refused or failed move, or ''.
 
     ``already_said`` is the cloud's message the failure shows anyway: an instance action
-    event that only repeats it is left out.
+    event that only repeats it is left out. ``action`` is the instance action of the move
+    (`live-migration`, `migrate`, `resize`, `evacuate`). ``flavor`` (`vcpus`, `ram`, `disk`,
+    `name`) is what the destination must fit when it is not the server's own flavor, e.g.
+    the new flavor of a resize.
     """
     facts: list[str] = []
     server = _read(lambda: client.server_json(server_id), "the server")
+    if server is not None and flavor:
+        server = {**server, "flavor": flavor}
     source = server.get("OS-EXT-SRV-ATTR:host") if server else None
     if migration is not None:
         source = source or migration.source

@@ -127,3 +127,13 @@ class BrokenClient:
 
 def test_failed_reads_give_no_explanation_instead_of_an_error():
     assert explain_move(BrokenClient(), "abc", "compute2") == ""
+
+
+def test_a_resize_checks_the_new_flavor_against_the_destination(lib, server):
+    lib.add_fake_compute_host("small", vcpus=4, memory_mb=1024, disk_gb=10)
+    new_flavor = {"name": "m1.medium", "vcpus": 2, "ram": 4096, "disk": 40}
+    facts = explain_move(lib._ctx.admin, server.id, "small", action="resize", flavor=new_flavor)
+    assert facts == (
+        f"{LABEL} small has 1024 MEMORY_MB free (flavor m1.medium needs 4096), 10 DISK_GB free "
+        "(flavor m1.medium needs 40) in Placement."
+    )
