@@ -359,13 +359,14 @@ class ComputeHosts:
             action, "compute_post_live_migration_at_destination", mig.dest_compute
         )
         if self.bugs.active("completed-on-source"):
-            inst.update(task_state=None, updated_at=self.clock.now())
+            inst.update(task_state=None, progress=0, updated_at=self.clock.now())
         else:
             # post_live_migration_at_destination: host, node, AZ and task_state in one save
             self.store.set_host(
                 inst,
                 mig.dest_compute,
                 task_state=None,
+                progress=0,
                 availability_zone=self.store.nodes[mig.dest_compute].zone,
                 updated_at=self.clock.now(),
             )
@@ -398,7 +399,7 @@ class ComputeHosts:
                 placement.put(inst.uuid, held, inst.project_id, inst.user_id)
             else:
                 placement.delete(inst.uuid)
-            inst.update(task_state=None, vm_state=mig.vm_state_before)
+            inst.update(task_state=None, vm_state=mig.vm_state_before, progress=0)
             inst.updated_at = self.clock.now()
         else:
             placement.delete(mig.uuid)

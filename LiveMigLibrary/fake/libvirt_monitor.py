@@ -346,6 +346,9 @@ class LibvirtDriver:
         stats = mon.job.stats(now)
         for name, value in stats.items():
             setattr(mig, name, value)
+        inst = self.computes.store.instances.get(mig.instance_uuid)
+        if inst is not None and stats["memory_total"]:  # instance.progress = 100 - remaining
+            inst.progress = 100 - round(stats["memory_remaining"] * 100 / stats["memory_total"])
         mon.samples.append({"at": now, **stats})
 
     # -- what the compute manager asks ----------------------------------------------------
@@ -375,6 +378,11 @@ class LibvirtDriver:
 
     def _abort_job(self, mig, mon: Monitor, reason: str) -> None:
         """The timeout action ``abort``: the job is cancelled, then rolled back."""
+        # what nova-compute logs (the API shows only `cancelled`); the fake's history keeps it
+        mig.failure = (
+            f"Live migration not completed after {mon.completion_timeout} sec; "
+            f"live_migration_timeout_action=abort cancelled the job"
+        )
         mon.job.cancel(self.clock.now())
         mon.job.note(self.clock.now(), reason)
         if mig.event is not None:

@@ -162,6 +162,8 @@ class Instance:
     deleted: bool = False
     hostname: str = ""
     tags: list = field(default_factory=list)  # server tags (2.26), kept sorted
+    # percent of a live migration's memory copied (save_stats), 0 otherwise
+    progress: int = 0
     # the in-flight build or move event, so a delete can cancel it
     pending: object | None = None
     # every change of vm_state, task_state or host: [(t, vm_state, task_state, host)]

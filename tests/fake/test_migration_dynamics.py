@@ -474,3 +474,27 @@ def test_unknown_migration_dynamics_is_404(cloud, admin):
     )
     assert resp.status_code == 404
     assert "no migration with id or uuid '999'" in resp.json()["error"]["message"]
+
+
+def test_server_progress_follows_save_stats_and_resets(admin, ctl, small_server):
+    # views.servers: MIGRATING shows instance.progress, which save_stats sets to
+    # 100 - remaining %; post_live_migration_at_destination and the rollback reset it to 0
+    sid, _ = small_server
+    ctl.set_libvirt_options(live_migration_bandwidth=100)
+    _start(admin, ctl, sid)
+    assert admin.server(sid)["progress"] == 0  # saved at the copy's start: nothing sent
+    ctl.advance(7)  # the last save, at 5 s: 500 of 2048 MiB sent, 76 % remaining
+    server = admin.server(sid)
+    assert (server["status"], server["progress"]) == ("MIGRATING", 24)
+    ctl.settle()
+    assert admin.server(sid)["progress"] == 0
+
+
+def test_timeout_abort_reason_is_in_the_fakes_history(admin, ctl, small_server):
+    sid, _ = small_server
+    ctl.set_libvirt_options(live_migration_bandwidth=100, live_migration_completion_timeout=30)
+    mig = _start(admin, ctl, sid, dirty_rate_mib=200, working_set_mib=1024)
+    ctl.settle()
+    last = ctl.migration_history(mig["id"])[-1]
+    assert last["status"] == "cancelled"
+    assert last["reason"].startswith("Live migration not completed after 60 sec")

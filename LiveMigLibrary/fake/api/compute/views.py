@@ -210,7 +210,7 @@ def server(req: ApiRequest, inst: Instance, single: bool = False) -> dict:
         # "none"), no key
         v["security_groups"] = [{"name": "default"}]
     if v["status"] in _PROGRESS_STATUSES:
-        v["progress"] = 0
+        v["progress"] = inst.progress
     if admin:
         v["OS-EXT-SRV-ATTR:host"] = inst.host
         v["OS-EXT-SRV-ATTR:hypervisor_hostname"] = inst.node
