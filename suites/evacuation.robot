@@ -17,12 +17,14 @@ Test Tags        evacuation    fake-only
 *** Test Cases ***
 Evacuate A Server After Its Compute Dies
     [Documentation]    The server is rebuilt ACTIVE on another host; until the dead
-    ...    compute returns the server holds both hosts, then only the new one.
+    ...    compute returns the server holds both hosts, then only the new one, and the
+    ...    host may not be forced up before (nova bug 1922053 allowed it).
     Require Usable Compute Hosts    2
     ${server}    ${source} =    Create One Active Server    evacuee
     Kill Compute Host    ${source}
     Evacuate Server    ${server}
     ${target} =    Evacuation Should Be Done    ${server}    ${source}
+    Host Should Stay Forced Down Until It Cleaned Up    ${source}
     Evacuation Should Complete When The Host Returns    ${server}    ${source}
     Server Should Be Untouched On Host    ${server}    ${target}
 

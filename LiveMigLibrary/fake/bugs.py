@@ -45,6 +45,9 @@ KNOWN_BUGS = {
     "1825537": "A finish_resize failure reverts the allocations to the source host while "
     "the server already lives on the destination: the destination's usage loses the "
     "server. (nova/tests/functional/regressions/test_bug_1825537.py)",
+    "1922053": "Lifting a compute service's forced_down flag is accepted while evacuations "
+    "from its host are still 'done' (its compute never restarted and cleaned up). "
+    "(nova/tests/functional/regressions/test_bug_1922053.py)",
     "completed-on-source": "The migration record reaches 'completed' while the server "
     "stays on the source host (a false positive for any test "
     "that checks the record alone).",

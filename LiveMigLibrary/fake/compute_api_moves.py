@@ -38,6 +38,14 @@ class ComputeServiceInUse(BadRequest):
     msg_fmt = "Compute service of %(host)s is still in use."
 
 
+class ForceUpWithDoneEvacuations(BadRequest):
+    msg_fmt = (
+        "Unable to force up host %(host)s as `done` evacuation migration records remain "
+        "associated with the host. Ensure the compute service has been restarted, allowing "
+        "these records to move to `completed` before retrying this request."
+    )
+
+
 class MigrationNotFoundByStatus(BadRequest):
     msg_fmt = "Instance has not been resized."
 
@@ -63,6 +71,7 @@ class MoveAPI:
         self.actions = actions
         self.durations = durations
         self.options = options
+        self.bugs = conductor.bugs
 
     # -- resize / cold migrate ----------------------------------------------------
 
@@ -165,6 +174,21 @@ class MoveAPI:
             action,
             name="revert_resize",
         )
+
+    def check_force_up(self, host: str) -> None:
+        """``PUT /os-services``: no ``forced_down: false`` while evacuations from the host
+        are ``done``: its compute has not restarted and cleaned them up yet (the fix of
+        bug 1922053; before it the flag was lifted and the stale guests could start)."""
+        if self.bugs.active("1922053"):
+            return
+        for mig in self.store.migrations.values():
+            if (
+                mig.migration_type == "evacuation"
+                and mig.source_compute == host
+                and mig.status == "done"
+                and not mig.deleted
+            ):
+                raise ForceUpWithDoneEvacuations(host=host)
 
     # -- evacuate ---------------------------------------------------------------------
 

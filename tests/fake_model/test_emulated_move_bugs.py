@@ -152,3 +152,30 @@ def test_1825537_finish_resize_failure_allocations(cloud, conn, bug):
     assert allocations(conn, mig["uuid"]) == {}
     # fixed: the server's allocation is where the server is; the bug put it on the source
     assert held_hosts(ctl, conn, server["id"]) == ({source} if bug else {other(source)})
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_1922053_force_up_with_done_evacuations(cloud, conn, bug):
+    ctl = cloud.control
+    ctl.emulate_bugs(["1922053"] if bug else [])
+    (server,) = boot(conn, ctl)
+    source = server["OS-EXT-SRV-ATTR:host"]
+    ctl.set_host_alive(source, False)
+    force_down(conn, source)
+    assert action(conn, server, {"evacuate": {}}).status_code == 200
+    ctl.settle()
+    assert migrations(conn, server)[0]["status"] == "done"
+    services = conn.compute.get("/os-services?binary=nova-compute", microversion="2.53").json()
+    sid = next(s["id"] for s in services["services"] if s["host"] == source)
+    resp = conn.compute.put(f"/os-services/{sid}", json={"forced_down": False}, microversion="2.53")
+    if bug:
+        assert resp.status_code == 200
+    else:
+        assert resp.status_code == 400
+        assert "`done` evacuation migration records remain" in resp.json()["badRequest"]["message"]
+        ctl.set_host_alive(source, True)  # the restart completes the evacuation
+        assert migrations(conn, server)[0]["status"] == "completed"
+        resp = conn.compute.put(
+            f"/os-services/{sid}", json={"forced_down": False}, microversion="2.53"
+        )
+        assert resp.status_code == 200, resp.text

@@ -141,7 +141,10 @@ def _legacy_service_update(req: ApiRequest, action: str, body: dict) -> Reply:
             if svc.disabled_reason:
                 result["disabled_reason"] = svc.disabled_reason
         elif action == "force-down":
-            svc.forced_down = boolean("forced_down", body.get("forced_down"))
+            forced_down = boolean("forced_down", body.get("forced_down"))
+            if not forced_down:
+                req.cloud.move_api.check_force_up(svc.host)
+            svc.forced_down = forced_down
             result["forced_down"] = svc.forced_down
             return Reply(200, {"service": result})
         _sync_disabled_trait(req, svc)
@@ -188,6 +191,8 @@ def update_service(req: ApiRequest, service_id: str) -> Reply:
             raise BadRequest(
                 "No updates were requested. Fields 'status' or 'forced_down' should be specified."
             )
+        if "forced_down" in body and not boolean("forced_down", body["forced_down"]):
+            req.cloud.move_api.check_force_up(svc.host)  # before anything is saved
         if status == "enabled":
             svc.status, svc.disabled_reason = "enabled", None
         elif status == "disabled":
