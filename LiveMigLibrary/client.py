@@ -671,6 +671,15 @@ class CloudClient:
             f"evacuate server {server_id} {target}",
         )
 
+    def flavor_details(self, flavor_id: str) -> dict | None:
+        """``vcpus``, ``ram``, ``disk`` and ``name`` of a flavor (None if unreadable)."""
+        try:
+            with cloud_call(f"get flavor {flavor_id}"):
+                f = self.conn.compute.get_flavor(flavor_id)
+        except CloudError:
+            return None
+        return {"vcpus": f.vcpus, "ram": f.ram, "disk": f.disk, "name": f.name}
+
     def server_ids_on_host(self, host: str) -> list[str]:
         """Every server (all projects) Nova places on ``host``, oldest first."""
         with cloud_call(f"list the servers on host {host}"):

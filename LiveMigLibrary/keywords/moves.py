@@ -16,6 +16,7 @@ from robot.api.deco import keyword
 from ..diagnosis import explain_move
 from ..enums import MoveOperation, Refusal
 from ..errors import CheckFailed, CloudError, InvalidArgument
+from ..evidence.recorder import ACTION_OF_OPERATION
 from ..models import Migration, Server
 from .base import KeywordGroup
 
@@ -23,7 +24,14 @@ from .base import KeywordGroup
 class MoveKeywords(KeywordGroup):
     # -- helpers ------------------------------------------------------------------------------
 
-    def _start_move(self, server: Server | str, operation: str, request: dict, send) -> None:
+    def _start_move(
+        self,
+        server: Server | str,
+        operation: str,
+        request: dict,
+        send,
+        flavor: dict | None = None,
+    ) -> None:
         """Opens the move's migration record, sends the request, explains a refusal."""
         ctx = self._ctx
         sid = ctx.server_id(server)
@@ -49,8 +57,10 @@ class MoveKeywords(KeywordGroup):
                     ctx.admin,
                     sid,
                     request.get("host"),
+                    action=ACTION_OF_OPERATION.get(operation, operation),
                     migration=migration,
                     already_said=error.cloud_message,
+                    flavor=flavor,
                 )
             )
             raise
@@ -132,6 +142,7 @@ class MoveKeywords(KeywordGroup):
             "resize",
             {"action": "resize", "microversion": "2.1", "flavor": str(flavor)},
             lambda sid: self._ctx.client.resize(sid, flavor_id),
+            flavor=self._ctx.client.flavor_details(flavor_id),
         )
 
     @keyword(tags=["moves"])
