@@ -49,7 +49,8 @@ class MigrationStatus(Enum):
 
     Live migration goes `accepted` -> `queued` -> `preparing` -> `running` -> `completed`.
     Failures end in `error` (pre-checks, scheduling, pre_live_migration) or `failed`
-    (driver failure while running, rolled back); an abort ends in `cancelled`.
+    (driver failure while running, rolled back); an abort ends in `cancelled`. With
+    post-copy permitted, a force-complete turns `running` into `running (post-copy)`.
 
     Cold migration and resize go `pre-migrating` -> `migrating` -> `post-migrating` ->
     `finished` (the server in `VERIFY_RESIZE`), then `confirming` -> `confirmed` or
@@ -61,6 +62,7 @@ class MigrationStatus(Enum):
     QUEUED = "queued"
     PREPARING = "preparing"
     RUNNING = "running"
+    RUNNING_POST_COPY = "running (post-copy)"  # libvirt switched to post-copy
     POST_MIGRATING = "post-migrating"
     COMPLETED = "completed"
     ERROR = "error"

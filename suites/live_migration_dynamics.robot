@@ -82,7 +82,8 @@ Completion Timeout Switches To Post-Copy When Permitted
     Set Fake Libvirt Options    live_migration_completion_timeout=30
     ...    live_migration_timeout_action=force_complete    live_migration_permit_post_copy=True
     Set Guest Workload    ${server}    dirty_rate=200    working_set=1024
-    Live Migrate And Wait Until Completed    ${server}    ${target}
+    Start Live Migration    ${server}    ${target}    until=running (post-copy)
+    Wait Until Migration Of Server Is    ${server}    completed
     Migration Of Server Should Have Ended By    ${server}    post-copy
     Migration Downtime Should Be Less Than    ${server}    1ms
     Live Migration Should Have Moved Server    ${server}    ${source}    ${target}

@@ -103,6 +103,8 @@ AREAS = {
     "faults",
     "build",
     "api-retries",
+    "cold-migration",  # the other move operations' suites (issue 10)
+    "evacuation",
 }
 
 

@@ -158,3 +158,10 @@ def test_probe_measures_the_longest_gap():
     assert result.failures >= 2 and len(result.gaps) == 1
     assert 0.5 <= result.longest_gap <= 1.2
     assert result.as_dict()["downtime_seconds"] == round(result.longest_gap, 3)
+
+
+def test_post_copy_status_can_be_waited_for():
+    from LiveMigLibrary.enums import MigrationStatus
+
+    status = MigrationStatus.parse("running (post-copy)")
+    assert status is MigrationStatus.RUNNING_POST_COPY and not status.is_final
