@@ -85,6 +85,16 @@ def test_tags_gone_below_2_26_and_policy_for_other_projects(admin, member, tagge
     )
 
 
+def test_tags_of_unknown_and_deleted_servers(admin, ctl, tagged):
+    unknown = "00000000-0000-4000-8000-000000000000"
+    resp = admin.compute("GET", f"/servers/{unknown}/tags", mv="2.26")
+    assert nova_error(resp, 404) == f"Instance {unknown} has no mapping to a cell."
+    assert admin.compute("DELETE", f"/servers/{tagged}").status_code == 204
+    ctl.settle()
+    resp = admin.compute("GET", f"/servers/{tagged}/tags", mv="2.26")
+    assert nova_error(resp, 404) == f"Instance {tagged} could not be found."
+
+
 def test_tags_need_a_settled_server(admin):
     sid = admin.boot("building")  # still BUILD: vm_state building
     resp = admin.compute("PUT", f"/servers/{sid}/tags/x", mv="2.26")

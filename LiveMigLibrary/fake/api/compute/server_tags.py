@@ -65,11 +65,14 @@ def _instance(req: ApiRequest, server_id: str, action: str):
     """The instance mapping lookup, then the policy on the owner's project."""
     if not req.mv("2.26"):
         raise NotFound("The resource could not be found.")
-    inst = req.cloud.store.instances.get(server_id)
-    if inst is None or inst.deleted:
+    store = req.cloud.store
+    inst = store.instances.get(server_id) or store.deleted.get(server_id)
+    if inst is None:
         raise NotFound(f"Instance {server_id} has no mapping to a cell.")
     if not req.ctx.is_admin and inst.project_id != req.ctx.project_id:
         raise PolicyNotAuthorized(action=POLICY % action)
+    if inst.deleted:  # the mapping outlives the instance; the tag lookup does not
+        raise NotFound(f"Instance {server_id} could not be found.")
     return inst
 
 
