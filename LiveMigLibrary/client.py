@@ -27,8 +27,9 @@ from keystoneauth1.session import TCPKeepAliveAdapter
 from openstack import exceptions as sdk_exc
 from openstack import utils as sdk_utils
 
-from . import concurrency
-from .errors import AmbiguousName, CloudError
+from . import concurrency, deadline
+from .deadline import CallTimeouts
+from .errors import AmbiguousName, CloudError, CloudNotAnswering
 from .models import ComputeService, Migration, ServerState
 
 CREATE_MICROVERSION = "2.37"  # first version with networks "none"/"auto"
@@ -43,6 +44,23 @@ RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds before the 1st, 2nd and 3rd retry
 
 def _path(url: str) -> str:
     return urlsplit(str(url)).path or str(url)
+
+
+class CloudDidNotAnswer(ks_exc.ConnectTimeout):
+    """A request that got no answer in time (keystoneauth and openstacksdk see a timeout);
+    `cloud_call` turns it into `CloudNotAnswering` naming the call."""
+
+    def __init__(self, call: str, seconds: float, why: str):
+        self.call, self.seconds, self.why = call, seconds, why
+        super().__init__(f"{call} got no answer within {seconds:g} seconds ({why})")
+
+
+class CloudUnreachable(ks_exc.ConnectFailure):
+    """A request that could not even connect (the cloud is down or unreachable)."""
+
+    def __init__(self, call: str, reason: str):
+        self.call, self.reason = call, reason
+        super().__init__(f"{call} could not connect: {reason}")
 
 
 class ReadRetries:
@@ -66,11 +84,13 @@ class ReadRetries:
         after_request: Callable[[], None] | None = None,
         delays: tuple[float, ...] = RETRY_DELAYS,
         log: Callable[[str], None] = concurrency.log,
+        timeouts: CallTimeouts | None = None,
     ):
         self.sleep = sleep
         self.after_request = after_request
         self.delays = delays
         self.log = log
+        self.timeouts = timeouts or CallTimeouts()
 
     def install(self, session) -> None:
         send = session.request
@@ -84,22 +104,43 @@ class ReadRetries:
         kwargs["connect_retries"] = 0
         kwargs["status_code_retries"] = 0
         verb = str(method).upper()
+        call = f"{verb} {_path(url)}"
+        service = (kwargs.get("endpoint_filter") or {}).get("service_type")
+        if service and not str(url).startswith(("http://", "https://")):
+            call = f"{verb} /{str(url).lstrip('/')} of the {service} API"  # relative URLs
         retries = len(self.delays) if verb in RETRIED_METHODS else 0
         attempt = 0
         while True:
+            left = deadline.remaining()
+            if left is not None and left <= deadline.MIN_TIMEOUT:
+                raise CloudDidNotAnswer(call, 0, deadline.WAIT_LEFT)
+            if skipped := self.timeouts.skip_reason():
+                raise CloudDidNotAnswer(call, 0, skipped)
+            kwargs["timeout"], why = self.timeouts.for_request()
             try:
                 response = send(url, method, *args, **kwargs)
             except ks_exc.HttpError as exc:  # only when the caller asked for raise_exc
+                self.timeouts.answered()
                 if exc.http_status not in RETRIED_STATUSES or attempt >= retries:
                     raise
                 problem = f"answered {exc.http_status}"
                 target = _path(exc.url or url)
+                error: Exception = exc
+            except ks_exc.ConnectTimeout as exc:  # keystoneauth's name for every timeout
+                self.timeouts.not_answered(call)
+                raise CloudDidNotAnswer(call, kwargs["timeout"][1], why) from exc
             except ks_exc.RetriableConnectionFailure as exc:
+                self.timeouts.not_answered(call)
+                error = CloudUnreachable(call, _reason(exc))
                 if attempt >= retries:
-                    raise
-                problem = f"failed to connect ({exc})"
+                    raise error from exc
+                problem = f"failed to connect ({_reason(exc)})"
                 target = _path(url)
+            except BaseException:  # interrupted (Robot's stop or timeout): presume the worst
+                self.timeouts.not_answered(call)
+                raise
             else:
+                self.timeouts.answered()
                 if response.status_code not in RETRIED_STATUSES or attempt >= retries:
                     if attempt and response.status_code in RETRIED_STATUSES:
                         self.log(
@@ -109,16 +150,44 @@ class ReadRetries:
                     return response
                 problem = f"answered {response.status_code}"
                 target = _path(response.url or url)
+                error = None
             finally:
                 if self.after_request is not None:
                     self.after_request()
             delay = self.delays[attempt]
+            left = deadline.remaining()
+            if left is not None and left < delay:  # no time left for the backoff
+                if error is not None:
+                    raise error
+                return response
             attempt += 1
             self.log(
                 f"{verb} {target} {problem}; retry {attempt} of {retries} in {delay:g}s "
                 "(idempotent read)."
             )
             self.sleep(delay)
+
+
+def _config(connection) -> dict:
+    """The cloud's settings from clouds.yaml (openstacksdk's CloudRegion), or nothing."""
+    config = getattr(getattr(connection, "config", None), "config", None)
+    return config if isinstance(config, dict) else {}
+
+
+def _reason(exc: Exception) -> str:
+    """'Connection refused' out of keystoneauth's and urllib3's nested messages."""
+    text = str(exc)
+    for known in (
+        "Connection refused",
+        "Connection reset",
+        "Name or service not known",
+        "No route to host",
+        "Network is unreachable",
+        "Remote end closed",
+    ):
+        if known.lower() in text.lower():
+            return known.lower()
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _message(exc: Exception) -> str:
@@ -143,6 +212,11 @@ def cloud_call(action: str) -> Iterator[None]:
         raise CloudError(action, exc.status_code, _message(exc), _call(exc)) from exc
     except sdk_exc.SDKException as exc:
         raise CloudError(action, None, _message(exc)) from exc
+    except CloudDidNotAnswer as exc:
+        seconds = f"{exc.seconds:.1f}".removesuffix(".0")
+        raise CloudNotAnswering(action, exc.call, seconds, exc.why) from exc
+    except CloudUnreachable as exc:
+        raise CloudNotAnswering(action, exc.call, None, exc.reason) from exc
     except ks_exc.HttpError as exc:  # keystoneauth's own, e.g. a 401 while authenticating
         raise CloudError(action, exc.http_status, _message(exc)) from exc
     except ks_exc.ClientException as exc:  # no answer: connection, discovery, bad auth_url
@@ -169,6 +243,7 @@ class CloudClient:
         self._pool_size = 10  # requests' default connections per host
         self._server_microversion: str | None = None
         self.retries = retries or ReadRetries()
+        self.retries.timeouts.adopt(_config(connection).get("api_timeout"))
         self.retries.install(connection.session)
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -15,6 +16,7 @@ from robot.api.types import Secret
 from .client import CloudClient, ReadRetries
 from .clock import Clock, FakeCloudClock, FiredFaultLog, RealClock
 from .concurrency import on_main_thread
+from .deadline import CallTimeouts
 from .enums import FakeClockMode
 from .errors import FakeCloudRequired, InvalidArgument, LiveMigError, NotConfigured
 from .evidence import EvidenceRecorder
@@ -47,6 +49,7 @@ class Settings:
     flavor: str | None
     network: str
     name_prefix: str
+    api_timeout: timedelta | None = None  # None: clouds.yaml's api_timeout, else 60 s
 
 
 class LibraryContext:
@@ -124,6 +127,9 @@ class LibraryContext:
         return ReadRetries(
             sleep=lambda seconds: self.clock.sleep(seconds),
             after_request=self.report_fired_faults,
+            timeouts=CallTimeouts(
+                None if self.settings.api_timeout is None else seconds(self.settings.api_timeout)
+            ),
         )
 
     def report_fired_faults(self) -> None:
@@ -185,6 +191,12 @@ class LibraryContext:
     def host_owner(self, suite: str, test: str | None) -> str:
         """Who holds host reservations made now: the test, or the suite outside tests."""
         return f"{self.run_prefix}|" + (f"test {suite}.{test}" if test else f"suite {suite}")
+
+    def quiet_pass(self):
+        """Calls that may give up at once when the cloud has just been found silent (see
+        `deadline.CallTimeouts.cleanup_pass`): clean-up and suite metadata."""
+        timeouts = getattr(getattr(self._admin, "retries", None), "timeouts", None)
+        return contextlib.nullcontext() if timeouts is None else timeouts.cleanup_pass()
 
     def fake_control(self, keyword: str):
         if not self.uses_fake:

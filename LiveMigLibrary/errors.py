@@ -88,6 +88,39 @@ HINTS = {
 }
 
 
+class CloudNotAnswering(CloudError):
+    """A call got no answer: it timed out or could not connect (a stopped, overloaded or
+    unreachable cloud)."""
+
+    def __init__(self, action: str, call: str, seconds: str | None, why: str):
+        self.seconds = seconds
+        self.why = why
+        super().__init__(action, None, why, call, hint="")
+
+    @property
+    def wait_ran_out(self) -> bool:
+        """Whether the call was cut short by the timeout of the wait making it."""
+        from .deadline import WAIT_LEFT
+
+        return self.why == WAIT_LEFT
+
+    def _text(self) -> str:
+        if self.seconds is None:
+            answer = f"could not connect to the cloud ({self.why})"
+            advice = "Is it running and reachable at the auth_url of clouds.yaml?"
+        elif self.seconds == "0":  # never sent
+            why = "no time was left of the wait's timeout" if self.wait_ran_out else self.why
+            answer = f"the cloud was not asked: {why}"
+            advice = "Is it running? A stopped, hung or unreachable cloud answers nothing."
+        else:
+            answer = f"the cloud did not answer within {self.seconds} seconds ({self.why})"
+            advice = (
+                "Is it running? A stopped, hung or unreachable cloud answers nothing; if it "
+                "is only slow, raise the api_timeout import argument."
+            )
+        return f"Could not {self.action} ({self.call}): {answer}. {advice}"
+
+
 class WaitTimeout(LiveMigError):
     """A wait did not reach its goal in time."""
 

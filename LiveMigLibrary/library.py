@@ -167,6 +167,7 @@ class LiveMigLibrary(
         flavor: str | None = None,
         network: str = "none",
         name_prefix: str = "livemig",
+        api_timeout: timedelta | None = None,
         **unknown: str,
     ):
         """Configures the library; nothing is contacted until a keyword needs the cloud.
@@ -191,6 +192,11 @@ class LiveMigLibrary(
             network: Networks of created servers: `none` (default), `auto`, or a network
                 name or id.
             name_prefix: Start of the run-unique name prefix.
+            api_timeout: How long one HTTP call to the cloud may take to connect and to
+                answer. Empty: the cloud's `api_timeout` in `clouds.yaml`, else 60 seconds.
+                A wait's `timeout` also bounds the calls it makes, so a cloud that stops
+                answering fails the wait in time with `the cloud did not answer`, naming
+                the call.
             positional: Not accepted: every import argument is named (`name=value`).
             unknown: Not accepted: a name that is not one of the above fails the importing
                 suite's setup, naming the closest valid argument (`computs` -> `computes`).
@@ -213,6 +219,7 @@ class LiveMigLibrary(
             ("timeout", timeout),
             ("migration_timeout", migration_timeout),
             ("poll_interval", poll_interval),
+            ("api_timeout", timedelta(seconds=1) if api_timeout is None else api_timeout),
         ):
             if value.total_seconds() <= 0:
                 raise InvalidArgument(name, value, "a time greater than zero, e.g. 30s")
@@ -251,6 +258,7 @@ class LiveMigLibrary(
             flavor=(flavor or "").strip() or None,
             network=network.strip(),
             name_prefix=name_prefix.strip(),
+            api_timeout=api_timeout,
         )
         self._ctx = LibraryContext(settings)
         self.ROBOT_LIBRARY_LISTENER = self
@@ -288,7 +296,8 @@ class LiveMigLibrary(
         if import_failed(self):
             return
         try:
-            self._set_metadata(result)
+            with self._ctx.quiet_pass():  # a silent cloud is asked once, not once a fact
+                self._set_metadata(result)
         except Exception as error:  # metadata must never hide the suite's own result
             logger.warn(f"LiveMigLibrary could not set the suite metadata: {error}")
         self._release_hosts_of(self._ctx.host_owner(result.full_name, None))
@@ -318,14 +327,20 @@ class LiveMigLibrary(
         top.metadata.setdefault("Migrations", MIGRATIONS_LINK)
 
     def close(self) -> None:
+        """The library goes away: clean up, close, write the evidence; never a traceback
+        (Robot has closed its log by now, so problems go to the console's stderr)."""
         if import_failed(self):
             return
-        try:
-            self._cleanup()
-        finally:
-            self._ctx.hosts.release_all()
-            self._ctx.close()
-            self._write_evidence()
+        for step, what in (
+            (self._cleanup, "clean up"),
+            (self._ctx.hosts.release_all, "release the host reservations"),
+            (self._ctx.close, "close the cloud connection"),
+            (self._write_evidence, "write the migration records"),
+        ):
+            try:
+                step()
+            except Exception as error:  # noqa: BLE001 - closing must not fail the run
+                _console_warning(f"LiveMigLibrary could not {what} when closing: {error}")
 
     def _write_evidence(self) -> None:
         run = self._ctx.evidence.run
@@ -350,3 +365,14 @@ def _output_location():
     except RobotNotRunningError:
         return None, None
     return (Path(output_dir) if output_dir else None), (str(index) if index is not None else None)
+
+
+def _console_warning(message: str) -> None:
+    import sys
+
+    stream = sys.__stderr__
+    if stream is not None:
+        try:
+            stream.write(f"[ WARN ] {message}\n")
+        except (OSError, ValueError):  # stderr closed: nowhere left to say it
+            pass

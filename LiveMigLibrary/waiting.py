@@ -9,8 +9,9 @@ from typing import Generic, TypeVar
 
 from robot.api import logger
 
-from .clock import Clock
-from .errors import UnexpectedState, WaitTimeout
+from . import deadline
+from .clock import Clock, RealClock
+from .errors import CloudNotAnswering, UnexpectedState, WaitTimeout
 
 T = TypeVar("T")
 
@@ -23,6 +24,26 @@ def seconds(value: timedelta | float | int) -> float:
 
 def describe_seconds(value: float) -> str:
     return f"{value:g} seconds" if value != 1 else "1 second"
+
+
+def call_budget(clock: Clock, timeout: float) -> float | None:
+    """Wall seconds the calls of a wait may take in all: its timeout (plus a moment for the
+    last look) on the wall clock; no limit of their own on the fake's virtual clock."""
+    return timeout + deadline.WAIT_GRACE if isinstance(clock, RealClock) else None
+
+
+def observing(observe: Callable, timed_out: Callable[[CloudNotAnswering], Exception]):
+    """``observe`` whose call cut short by the wait's own timeout fails as the wait's timeout."""
+
+    def run():
+        try:
+            return observe()
+        except CloudNotAnswering as error:
+            if error.wait_ran_out:
+                raise timed_out(error) from error
+            raise
+
+    return run
 
 
 @dataclass
@@ -50,9 +71,21 @@ class Waiter(Generic[T]):
         describe: Callable[[T | None], str],
         check: Callable[[T | None], None] | None = None,
     ) -> T | None:
+        with deadline.within(call_budget(self.clock, self.timeout)):
+            return self._wait(observe, done, describe, check)
+
+    def _wait(self, observe, done, describe, check) -> T | None:
         start = self.clock.now()
         deadline = start + self.timeout
         last_text: str | None = None
+        observe = observing(
+            observe,
+            lambda error: WaitTimeout(
+                f"{self.subject} is {last_text or 'not seen yet'}, expected {self.goal} "
+                f"within {describe_seconds(self.timeout)}, and the cloud stopped answering: "
+                f"{error}"
+            ),
+        )
         while True:
             observed = observe()
             text = describe(observed)
@@ -104,10 +137,21 @@ class ManyWaiter(Generic[K, T]):
         describe: Callable[[K, T | None], str],
         failure: Callable[[K, T | None], str | None] | None = None,
     ) -> dict[K, T | None]:
+        with deadline.within(call_budget(self.clock, self.timeout)):
+            return self._wait(subjects, observe, done, describe, failure)
+
+    def _wait(self, subjects, observe, done, describe, failure) -> dict[K, T | None]:
         self.history = {subject: [] for subject in subjects}
         start = self.clock.now()
         deadline = start + self.timeout
         last: dict[K, str] = {}
+        observe = observing(
+            observe,
+            lambda error: WaitTimeout(
+                f"{len(subjects)} did not reach {self.goal} within "
+                f"{describe_seconds(self.timeout)}, and the cloud stopped answering: {error}"
+            ),
+        )
         while True:
             observed = observe()
             elapsed = self.clock.now() - start
