@@ -187,6 +187,11 @@ class ConnectionKeywords(KeywordGroup):
         when the suite ends, also after failures; call this in a test teardown to isolate
         tests from each other.
 
+        Every step is tried even when an earlier one failed; the keyword then fails once,
+        listing every step that failed. A cloud that stopped answering fails each call
+        after a short probe (3 seconds) instead of the whole `api_timeout`, so a stopped
+        run (Ctrl-C, `--exitonfailure`, pabot's `--processtimeout`) still ends promptly.
+
         Example:
 
         ```robotframework
@@ -200,9 +205,17 @@ class ConnectionKeywords(KeywordGroup):
         """
         problems = self._cleanup()
         if problems:
-            raise LiveMigError("Cleanup was incomplete: " + " ".join(problems))
+            listed = " ".join(f"({n}) {problem}" for n, problem in enumerate(problems, 1))
+            raise LiveMigError(f"Cleanup was incomplete, {len(problems)} step(s) failed: {listed}")
 
     def _cleanup(self) -> list[str]:
+        """Tries every clean-up step, also after one failed; returns what went wrong.
+
+        Each step (a fault rule, a compute process, a server, a compute service, a host,
+        the durations, the emulated bugs) is tried on its own; a failure is noted and the
+        next step tried. A cloud that stopped answering makes each call fail quickly (see
+        `deadline.CallTimeouts`), so a stopped run still ends promptly.
+        """
         if import_failed(self):
             return []  # nothing was created: the import arguments were wrong
         ctx = self._ctx
@@ -211,68 +224,109 @@ class ConnectionKeywords(KeywordGroup):
         problems: list[str] = []
         if not ctx.connected or tracker.is_empty():
             return problems
+
+        def attempt(what: str, step) -> bool:
+            try:
+                step()
+                return True
+            except Exception as error:  # noqa: BLE001 - noted; the other steps still run
+                problems.append(f"{what} failed: {error}")
+                return False
+
         client = ctx.admin
+        with ctx.quiet_pass():
+            self._cleanup_steps(ctx, client, attempt)
+            attempt(
+                "Restoring the live-migration dynamics",
+                lambda: problems.extend(cleanup_dynamics(ctx)),
+            )
+        for problem in problems:
+            logger.warn(problem)
+        return problems
+
+    def _cleanup_steps(self, ctx, client, attempt) -> None:
+        tracker = ctx.tracker
         if ctx.fake is not None:
             # First what would hold up the rest: an injected fault could fail the deletes
             # (e.g. an `api` rule), and a stopped compute would never carry them out.
             control = ctx.fake.control
-            known_faults = {rule["id"] for rule in control.faults()}
-            if tracker.fake_faults:
-                # a fault this run injected may have killed a compute (`host_down`,
-                # `source_down`, `destination_down`): the embedded fake is this run's own
-                for host in control.hosts():
-                    if not host["alive"] and host["name"] not in tracker.stopped_computes:
-                        tracker.stopped_computes.append(host["name"])
-            for rule_id in tracker.fake_faults:
-                if rule_id in known_faults:
-                    control.remove_fault(rule_id)
+            known_faults: set[int] = set()
+
+            def find_dead_computes():
+                known_faults.update(rule["id"] for rule in control.faults())
+                if tracker.fake_faults:
+                    # a fault this run injected may have killed a compute (`host_down`,
+                    # `source_down`, `destination_down`): the embedded fake is this run's own
+                    for host in control.hosts():
+                        if not host["alive"] and host["name"] not in tracker.stopped_computes:
+                            tracker.stopped_computes.append(host["name"])
+
+            attempt("Looking at the fake cloud's faults and hosts", find_dead_computes)
+            for rule_id in list(tracker.fake_faults):
+                if rule_id in known_faults and attempt(
+                    f"Removing fault rule {rule_id}", lambda r=rule_id: control.remove_fault(r)
+                ):
                     logger.info(f"Removed fault rule {rule_id}.")
-            tracker.fake_faults.clear()
+                tracker.fake_faults.remove(rule_id)
             for host in list(tracker.stopped_computes):
-                control.set_host_alive(host, True)
-                logger.info(f"Started the nova-compute process of {host} again.")
-                tracker.stopped_computes.remove(host)
+                if attempt(
+                    f"Starting the nova-compute process of {host}",
+                    lambda h=host: control.set_host_alive(h, True),
+                ):
+                    logger.info(f"Started the nova-compute process of {host} again.")
+                    tracker.stopped_computes.remove(host)
         servers = list(tracker.servers.values())
-        for server in servers:
-            try:
-                client.delete_server(server.id)
-            except LiveMigError as error:
-                problems.append(f"Deleting {server} failed: {error}")
-        if servers:
-            try:
-                self._wait_until_gone([s.id for s in servers])
-                for server in servers:
+        deleted = [
+            server
+            for server in servers
+            if attempt(f"Deleting {server}", lambda s=server: client.delete_server(s.id))
+        ]
+        if deleted:
+
+            def wait_until_gone():
+                self._wait_until_gone([s.id for s in deleted])
+                for server in deleted:
                     tracker.forget_server(server.id)
-            except LiveMigError as error:
-                problems.append(str(error))
+
+            attempt(f"Waiting until {len(deleted)} deleted server(s) are gone", wait_until_gone)
+        services: list = []
+        if tracker.services:
+            attempt(
+                "Listing the compute services", lambda: services.extend(client.compute_services())
+            )
+        current_services = {s.host: s for s in services}
         for host, original in list(tracker.services.items()):
-            try:
-                current = {s.host: s for s in client.compute_services()}.get(host)
-                if current is not None:
-                    changes = {}
-                    if current.status != original.status:
-                        changes["status"] = original.status
-                        if original.status == "disabled":
-                            changes["disabled_reason"] = original.disabled_reason
-                    if current.forced_down != original.forced_down:
-                        changes["forced_down"] = original.forced_down
-                    if changes:
-                        client.update_service(current, **changes)
+            current = current_services.get(host)
+            if current is None:
+                if services:  # the host is gone: nothing left to restore
+                    del tracker.services[host]
+                continue
+
+            def restore(current=current, original=original, host=host):
+                changes = {}
+                if current.status != original.status:
+                    changes["status"] = original.status
+                    if original.status == "disabled":
+                        changes["disabled_reason"] = original.disabled_reason
+                if current.forced_down != original.forced_down:
+                    changes["forced_down"] = original.forced_down
+                if changes:
+                    client.update_service(current, **changes)
                 del tracker.services[host]
-            except LiveMigError as error:
-                problems.append(f"Restoring the compute service of {host} failed: {error}")
+
+            attempt(f"Restoring the compute service of {host}", restore)
         if ctx.fake is not None:
             control = ctx.fake.control
             for host in list(tracker.fake_hosts):
-                control.remove_host(host)
-                tracker.fake_hosts.remove(host)
-            if tracker.fake_durations is not None:
-                control.set_durations(**tracker.fake_durations)
+                if attempt(f"Removing host {host}", lambda h=host: control.remove_host(h)):
+                    tracker.fake_hosts.remove(host)
+            if tracker.fake_durations is not None and attempt(
+                "Restoring the fake cloud's durations",
+                lambda: control.set_durations(**tracker.fake_durations),
+            ):
                 tracker.fake_durations = None
-            if tracker.fake_bugs is not None:
-                control.emulate_bugs(tracker.fake_bugs)
+            if tracker.fake_bugs is not None and attempt(
+                "Restoring the fake cloud's emulated bugs",
+                lambda: control.emulate_bugs(tracker.fake_bugs),
+            ):
                 tracker.fake_bugs = None
-        problems.extend(cleanup_dynamics(ctx))
-        for problem in problems:
-            logger.warn(problem)
-        return problems
