@@ -58,9 +58,10 @@ class CloudDidNotAnswer(ks_exc.ConnectTimeout):
 class CloudUnreachable(ks_exc.ConnectFailure):
     """A request that could not even connect (the cloud is down or unreachable)."""
 
-    def __init__(self, call: str, reason: str):
+    def __init__(self, call: str, reason: str, url: str = ""):
         self.call, self.reason = call, reason
-        super().__init__(f"{call} could not connect: {reason}")
+        where = f" to {url.split('?')[0]}" if url.startswith(("http://", "https://")) else ""
+        super().__init__(f"{call} could not connect{where}: {reason}")
 
 
 class ReadRetries:
@@ -131,7 +132,7 @@ class ReadRetries:
                 raise CloudDidNotAnswer(call, kwargs["timeout"][1], why) from exc
             except ks_exc.RetriableConnectionFailure as exc:
                 self.timeouts.not_answered(call)
-                error = CloudUnreachable(call, _reason(exc))
+                error = CloudUnreachable(call, _reason(exc), str(url))
                 if attempt >= retries:
                     raise error from exc
                 problem = f"failed to connect ({_reason(exc)})"

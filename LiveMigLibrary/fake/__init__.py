@@ -43,6 +43,7 @@ class FakeCloud:
         nova_options: dict | None = None,
         libvirt: dict | None = None,
         link_bandwidth_mib: float | None = None,
+        keep_deleted: int = 1000,
     ):
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
@@ -59,6 +60,7 @@ class FakeCloud:
             nova_options=nova_options,
             libvirt=libvirt,
             link_bandwidth_mib=link_bandwidth_mib,
+            keep_deleted=keep_deleted,
         )
         self.control = Control(self.backend)
         self._port = port

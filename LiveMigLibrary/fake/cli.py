@@ -96,6 +96,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-requests", action="store_true", help="print an access log line per request"
     )
+    p.add_argument(
+        "--keep-deleted",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="deleted servers kept readable with their actions and migrations, as Nova "
+        "keeps them until archived; older ones are purged (default: 1000)",
+    )
     p.add_argument("--host-vcpus", type=int, default=16)
     p.add_argument("--host-memory-mb", type=int, default=32768)
     p.add_argument("--host-disk-gb", type=int, default=500)
@@ -118,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             log_requests=args.log_requests,
             libvirt=dict(args.libvirt),
             link_bandwidth_mib=args.link_bandwidth,
+            keep_deleted=args.keep_deleted,
         )
         cloud.start()
     except (ValueError, OSError) as exc:

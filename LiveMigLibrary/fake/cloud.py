@@ -23,7 +23,7 @@ from .identity import Identity
 from .instance_actions import InstanceActions
 from .objects import Flavor, Image
 from .scheduler import Scheduler
-from .store import Store
+from .store import KEEP_DELETED, Store
 
 FLAVORS = (  # id, name, vcpus, ram, disk
     ("1", "m1.tiny", 1, 512, 1),
@@ -53,6 +53,7 @@ class Cloud:
         nova_options: dict | None = None,
         libvirt: dict | None = None,
         link_bandwidth_mib: float | None = None,
+        keep_deleted: int = KEEP_DELETED,
     ):
         if not isinstance(computes, int) or isinstance(computes, bool) or computes < 0:
             raise ValueError(
@@ -60,7 +61,7 @@ class Cloud:
             )
         self.lock = threading.RLock()
         self.clock = Clock(self.lock, clock, speed)
-        self.store = Store(self.clock, self.lock)
+        self.store = Store(self.clock, self.lock, keep_deleted)
         self.identity = Identity(admin_password, member_password)
         self.durations = Durations()
         if durations:

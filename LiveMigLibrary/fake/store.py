@@ -21,10 +21,18 @@ def new_uuid() -> str:
     return str(uuidlib.uuid4())
 
 
+KEEP_DELETED = 1000  # deleted servers kept readable (with their actions and migrations)
+
+
 class Store:
-    def __init__(self, clock: Clock, lock: threading.RLock):
+    def __init__(self, clock: Clock, lock: threading.RLock, keep_deleted: int = KEEP_DELETED):
+        if isinstance(keep_deleted, bool) or not isinstance(keep_deleted, int) or keep_deleted < 0:
+            raise ValueError(
+                f"keep_deleted must be a whole number of servers (0 or more), got {keep_deleted!r}"
+            )
         self.lock = lock
         self.clock = clock
+        self.keep_deleted = keep_deleted
         self.reset()
 
     def reset(self) -> None:
@@ -79,6 +87,7 @@ class Store:
         if self.instances.pop(inst.uuid, None) is not None:
             self._count(inst, -1)
         self.deleted[inst.uuid] = inst
+        self._archive()
         ids = self.by_reservation.get(inst.reservation_id)
         if ids and inst.uuid in ids:
             ids.remove(inst.uuid)
@@ -88,6 +97,19 @@ class Store:
         if inst.host:
             self.by_host.get(inst.host, {}).pop(inst.uuid, None)
         self.request_specs.pop(inst.uuid, None)
+
+    def _archive(self) -> None:
+        """Nova's ``archive_deleted_rows`` and ``purge``, done as servers are deleted: only
+        the newest ``keep_deleted`` deleted servers stay readable, and with the oldest go
+        its instance actions and migration records, so a long-running cloud stays bounded."""
+        while len(self.deleted) > self.keep_deleted:
+            uuid = next(iter(self.deleted))
+            del self.deleted[uuid]
+            self.actions.pop(uuid, None)
+            for mig_id in self.migrations_by_instance.pop(uuid, []):
+                mig = self.migrations.pop(mig_id, None)
+                if mig is not None:
+                    self.migration_by_uuid.pop(mig.uuid, None)
 
     def _count(self, inst: Instance, sign: int) -> None:
         used = self.quota_usage.setdefault(inst.project_id, {"instances": 0, "cores": 0, "ram": 0})
