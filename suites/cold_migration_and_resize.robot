@@ -40,6 +40,7 @@ Cold Migrate And Revert
 Resize Up And Confirm
     [Documentation]    A resize to a bigger flavor: the server gets the new flavor on the
     ...    destination, quota and Placement count it, and confirming keeps it.
+    [Tags]    resize
     Require Usable Compute Hosts    2
     ${server}    ${source} =    Create One Active Server    resize-confirm
     Resize Server    ${server}    ${RESIZE_FLAVOR}
@@ -53,6 +54,7 @@ Resize Up And Confirm
 Resize And Revert Gives The Old Flavor's Allocations Back
     [Documentation]    Reverting a resize restores the old flavor and exactly the
     ...    allocation the server had before, on its source host.
+    [Tags]    resize
     Require Usable Compute Hosts    2
     ${server}    ${source} =    Create One Active Server    resize-revert
     &{before} =    Get Allocations Of Consumer    ${server}
@@ -84,6 +86,7 @@ Live Migrate After A Cold Migration To A Named Host
     [Documentation]    A cold migration to a named host (2.56) must not pin the server's
     ...    later moves to that host (nova bug 1797580): a live migration without a host
     ...    afterwards still finds another one.
+    [Tags]    bug-1797580
     Require Usable Compute Hosts    2
     ${server}    ${source} =    Create One Active Server    named-then-live
     ${target} =    Get Other Compute Host    ${server}
@@ -99,7 +102,7 @@ Resize Rescheduled After A Failed Host Leaves That Host Usable
     [Documentation]    When prep_resize fails on the first host Nova reschedules to an
     ...    alternate; the failed host must not stay excluded for the server's later moves
     ...    (nova bug 1718512): a live migration to it works. fake-only: injects the fault.
-    [Tags]    fake-only
+    [Tags]    fake-only    resize    bug-1718512
     Require Usable Compute Hosts    3
     ${server}    ${source} =    Create One Active Server    reschedule
     ${first} =    Get Other Compute Host    ${server}
@@ -116,7 +119,7 @@ Failed Finish Resize Leaves The Server Where It Is With Its Allocation
     [Documentation]    When finish_resize fails on the destination the server is in ERROR
     ...    there and its allocation must be there too, the source released (nova bug
     ...    1825537 put it back on the source). fake-only: injects the fault.
-    [Tags]    fake-only
+    [Tags]    fake-only    bug-1825537
     Require Usable Compute Hosts    2
     ${server}    ${source} =    Create One Active Server    finish-fails
     ${target} =    Get Other Compute Host    ${server}

@@ -19,6 +19,7 @@ Evacuate A Server After Its Compute Dies
     [Documentation]    The server is rebuilt ACTIVE on another host; until the dead
     ...    compute returns the server holds both hosts, then only the new one, and the
     ...    host may not be forced up before (nova bug 1922053 allowed it).
+    [Tags]    bug-1922053
     Require Usable Compute Hosts    2
     ${server}    ${source} =    Create One Active Server    evacuee
     Kill Compute Host    ${source}
@@ -46,6 +47,7 @@ Evacuation With No Valid Host Errors Out And Keeps The Server
     [Documentation]    With nowhere to go the migration must end `error` (nova bug
     ...    1713783 left it `accepted`) and the server stays, in ERROR, on its host with
     ...    its allocation, also after that host's compute comes back.
+    [Tags]    bug-1713783
     ${home}    ${server} =    Put Servers On One Host    1    name=nowhere
     Kill Compute Host    ${home}
     Disable Every Usable Host
@@ -61,6 +63,7 @@ Evacuate After A Resize In A Two-Host Deployment
     [Documentation]    A resize must not leave its source host excluded for later moves
     ...    (nova bug 1669054): with two hosts, a server resized from A to B is evacuated
     ...    back to A when B dies.
+    [Tags]    resize    bug-1669054
     Keep Only Two Usable Hosts
     ${server}    ${source} =    Create One Active Server    edge
     Resize Server    ${server}    ${RESIZE_FLAVOR}

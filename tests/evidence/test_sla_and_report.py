@@ -104,6 +104,7 @@ AREAS = {
     "build",
     "api-retries",
     "cold-migration",  # the other move operations' suites (issue 10)
+    "resize",
     "evacuation",
 }
 
