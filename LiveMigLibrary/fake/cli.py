@@ -54,7 +54,8 @@ def parser() -> argparse.ArgumentParser:
         choices=("scaled", "real", "manual"),
         default="scaled",
         help="scaled: virtual time runs --speed times faster than real time "
-        "(default); real; manual: time moves only through the control API",
+        "(default); real; manual: time moves only through the control API "
+        "(POST /control/clock/advance with the admin's token in X-Auth-Token)",
     )
     p.add_argument(
         "--speed",
