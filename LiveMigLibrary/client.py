@@ -137,6 +137,8 @@ class ReadRetries:
                     raise error from exc
                 problem = f"failed to connect ({_reason(exc)})"
                 target = _path(url)
+            except ks_exc.ClientException:  # refused before sending (e.g. no such endpoint)
+                raise
             except BaseException:  # interrupted (Robot's stop or timeout): presume the worst
                 self.timeouts.not_answered(call)
                 raise

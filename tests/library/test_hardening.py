@@ -224,3 +224,11 @@ def test_close_never_raises(lib, stub, capfd):
     assert time.monotonic() - started < 5
     err = capfd.readouterr().err
     assert "could not close the cloud connection when closing: socket closed" in err
+
+
+def test_an_error_before_sending_does_not_make_the_cloud_suspect():
+    timeouts = CallTimeouts(60)
+    retries = ReadRetries(timeouts=timeouts)
+    with pytest.raises(ks_exc.EndpointNotFound):
+        retries.send(recording_send([], ks_exc.EndpointNotFound("no network")), "x", "GET")
+    assert timeouts.for_request()[0][1] == 60.0
