@@ -127,6 +127,10 @@ def servers(s):
         lambda: s.get(f"/servers/{one}", mv="2.74").status == 404,
     )
     s.call("deleted server is 404", "GET", f"/servers/{one}", mv="2.74")
+    s.wait(
+        "the deleted server listed as deleted",
+        lambda: s.get("/servers/detail?deleted=true&name=shape", mv="2.74").body.get("servers"),
+    )
     s.call("admin lists deleted", "GET", "/servers/detail?deleted=true&name=shape", mv="2.74")
 
 

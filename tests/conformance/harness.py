@@ -20,7 +20,7 @@ It prints ``endpoint: ...`` and ``clouds_yaml: ...`` and serves until interrupte
 
 from __future__ import annotations
 
-import nova.tests  # noqa: F401 - eventlet monkey patching, before any other import
+import nova.tests.functional  # noqa: F401 - eventlet monkey patching, before any other import
 
 # isort: split
 

@@ -93,6 +93,7 @@ ENDPOINT = re.compile(r"https?://127\.0\.0\.1:\d+")
 RESERVATION = re.compile(r"\br-[0-9a-z]{8}\b")
 INSTANCE_NAME = re.compile(r"\binstance-[0-9a-f]{8}\b")
 HOST = re.compile(r"\bcompute\d+\b")
+ONE_OF = re.compile(r"is not one of \[([^\]]*)\]")  # a schema's enum, in set order
 MIGRATION_ID = re.compile(r"(/migrations/|[Mm]igration )\d+\b")
 
 
@@ -331,6 +332,9 @@ class Session:
         text = RESERVATION.sub("<reservation>", text)
         text = INSTANCE_NAME.sub("<instance-name>", text)
         text = MIGRATION_ID.sub(r"\1<id>", text)
+        text = ONE_OF.sub(
+            lambda m: "is not one of [" + ", ".join(sorted(m.group(1).split(", "))) + "]", text
+        )
         return HOST.sub("<host>", text)
 
     def digest(self, value, key=None):

@@ -87,6 +87,7 @@ def test_digest_normalises_ids_times_hosts_and_keeps_states():
     assert s.normalise("/servers/1/migrations/17 Migration 17 at 2026-12-02 01:00:00") == (
         "/servers/1/migrations/<id> Migration <id> at <time>"
     )
+    assert s.normalise("'x' is not one of ['b', 'a']") == "'x' is not one of ['a', 'b']"
 
 
 def test_deliberate_keys_are_masked_and_nothing_else():
