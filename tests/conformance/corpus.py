@@ -20,10 +20,6 @@ DEST_HOST = {
     "dest_host": "Nova's fake virt driver leaves a live migration's dest_host null; on "
     "libvirt it is the destination's address, which the fake reports"
 }
-TRAITS = {
-    "traits": "capability traits come from the virt driver: the fake reports a libvirt-like "
-    "set, Nova's fake virt driver its own"
-}
 UPTIME = {
     "uptime": "Nova's fake virt driver reports no uptime; libvirt computes do, and so does the fake"
 }
@@ -429,7 +425,6 @@ def placement(s):
         f"/resource_providers/{rp}/traits",
         service="placement",
         mv="1.6",
-        deliberate=TRAITS,
     )
     s.call("traits", "GET", "/traits?name=startswith:COMPUTE_STATUS", service="placement", mv="1.6")
     s.call(
