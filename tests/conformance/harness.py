@@ -80,6 +80,10 @@ class _NovaServices(test.TestCase, integrated_helpers.InstanceHelperMixin):
         # Production answers: a response that fails Nova's own schema is logged, not a 500.
         self.flags(response_validation="warn", group="api")
         self.flags(compute_driver="fake.MediumFakeDriver")
+        # A deployment runs the periodic tasks Nova's tests switch off; without the
+        # resource tracker's update a compute node's free RAM goes stale after moves and
+        # the RAM weigher stacks new servers instead of spreading them.
+        self.flags(periodic_enable=True, update_resources_interval=2)
         # pip puts Nova's data files under the venv's prefix, not next to the package.
         self.flags(api_paste_config=str(Path(sys.prefix, "etc/nova/api-paste.ini")), group="wsgi")
         for attr, value in (
