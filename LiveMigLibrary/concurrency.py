@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from robot.api import logger
 
+from . import deadline
 from .errors import InvalidArgument
 
 T = TypeVar("T")
@@ -57,11 +58,12 @@ class Outcome(Generic[T, R]):
         return self.error is None
 
 
-def _collecting(function: Callable[[T], R], item: T) -> Outcome[T, R]:
+def _collecting(function: Callable[[T], R], item: T, until: float | None) -> Outcome[T, R]:
     _local.lines = []
     outcome: Outcome[T, R] = Outcome(item)
     try:
-        outcome.value = function(item)
+        with deadline.until(until):
+            outcome.value = function(item)
     except Exception as error:  # handed to the main thread, which decides what fails
         outcome.error = error
     finally:
@@ -82,9 +84,9 @@ class Workers:
     """A pool of threads for blocking cloud calls, at most ``concurrency`` in flight.
 
     Leaving the ``with`` block waits for every call already started (each has the
-    client's timeout) and drops those not started, also when the main thread was
-    interrupted (a Robot timeout or a stopped run): nothing the calls create can escape
-    the resource tracker's cleanup.
+    client's timeout, cut down to the submitter's deadline) and drops those not started,
+    also when the main thread was interrupted (a Robot timeout or a stopped run): nothing
+    the calls create can escape the resource tracker's cleanup.
     """
 
     def __init__(self, concurrency: int, name: str = "livemig"):
@@ -98,8 +100,13 @@ class Workers:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, function: Callable[[T], R], item: T):
-        """Starts ``function(item)``; the future's result is an `Outcome`."""
-        return self._pool.submit(_collecting, function, item)
+        """Starts ``function(item)``; the future's result is an `Outcome`.
+
+        The call keeps the deadline of the submitting thread (`deadline.until`): a worker
+        stuck in a call gives up when the wait that started it runs out, not only after
+        the client's ``api_timeout``.
+        """
+        return self._pool.submit(_collecting, function, item, deadline.current())
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[Outcome[T, R]]:
         """Runs ``function`` over ``items`` and returns the outcomes in input order."""

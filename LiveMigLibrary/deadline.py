@@ -30,25 +30,38 @@ WAIT_GRACE = 1.0  # the last observation of a wait may take this long past its t
 _local = threading.local()
 
 
-@contextlib.contextmanager
-def within(seconds: float | None) -> Iterator[None]:
+def within(seconds: float | None) -> contextlib.AbstractContextManager[None]:
     """Every cloud call of this thread inside the block ends by ``seconds`` from now.
 
     Nested blocks keep the earliest deadline. ``None`` adds no deadline.
     """
-    previous = getattr(_local, "deadline", None)
-    if seconds is not None:
-        deadline = time.monotonic() + max(seconds, 0.0)
-        _local.deadline = deadline if previous is None else min(previous, deadline)
+    return until(None if seconds is None else time.monotonic() + max(seconds, 0.0))
+
+
+@contextlib.contextmanager
+def until(moment: float | None) -> Iterator[None]:
+    """Every cloud call of this thread inside the block ends by ``moment`` (monotonic time).
+
+    A worker thread runs its call `until` the deadline of the thread that handed it over
+    (`current`), so a wait's timeout bounds its calls made on other threads too.
+    """
+    previous = current()
+    if moment is not None:
+        _local.deadline = moment if previous is None else min(previous, moment)
     try:
         yield
     finally:
         _local.deadline = previous
 
 
+def current() -> float | None:
+    """This thread's deadline (monotonic time), None without one."""
+    return getattr(_local, "deadline", None)
+
+
 def remaining() -> float | None:
     """Seconds left before this thread's deadline, None without one."""
-    deadline = getattr(_local, "deadline", None)
+    deadline = current()
     return None if deadline is None else deadline - time.monotonic()
 
 

@@ -32,6 +32,22 @@ def call_budget(clock: Clock, timeout: float) -> float | None:
     return timeout + deadline.WAIT_GRACE if isinstance(clock, RealClock) else None
 
 
+def bounded(clock: Clock, timeout: float | None):
+    """The calls of this thread inside the block (and of the workers it starts) end within
+    ``timeout`` wall seconds (plus a moment): `call_budget` for a polling loop that is not
+    a `Waiter`."""
+    return deadline.within(None if timeout is None else call_budget(clock, timeout))
+
+
+def unanswered(error: BaseException, timed_out: Callable[[CloudNotAnswering], Exception]):
+    """Raises a call that got no answer as the failure of the wait that made it: cut short by
+    the wait's own timeout, as ``timed_out(error)``; otherwise as it is. Other errors pass."""
+    if isinstance(error, CloudNotAnswering):
+        if error.wait_ran_out:
+            raise timed_out(error) from error
+        raise error
+
+
 def observing(observe: Callable, timed_out: Callable[[CloudNotAnswering], Exception]):
     """``observe`` whose call cut short by the wait's own timeout fails as the wait's timeout."""
 
@@ -39,9 +55,7 @@ def observing(observe: Callable, timed_out: Callable[[CloudNotAnswering], Except
         try:
             return observe()
         except CloudNotAnswering as error:
-            if error.wait_ran_out:
-                raise timed_out(error) from error
-            raise
+            unanswered(error, timed_out)
 
     return run
 

@@ -10,8 +10,9 @@ from robot.api.deco import keyword
 
 from ..concurrency import check_concurrency, log_outcomes
 from ..enums import BlockMigration, MigrationStatus
-from ..errors import BatchFailed, InvalidArgument
+from ..errors import BatchFailed, InvalidArgument, WaitTimeout
 from ..models import Migration, Server, ServerState
+from ..waiting import bounded, describe_seconds, observing, unanswered
 from .batch import BatchKeywords, MigrationFeed, Subject, conclude_evidence
 
 MOVABLE_STATUSES = ("ACTIVE", "PAUSED")  # nova/compute/api.py live_migrate: check_instance_state
@@ -135,13 +136,23 @@ class DrainKeywords(BatchKeywords):
             f"{target or 'scheduler-picked hosts'} with up to {concurrency} migrations in "
             f"progress at once, {len(states) - len(movable)} refused up front."
         )
-        if movable:
-            since = min((s.created for s in states if s.created), default=None)
-            self._drain(
-                host, target, mode, concurrency, movable, rows, since, interval, per_move_timeout
-            )
-        results = [rows[s.id] for s in states]
-        self._log_drain_table(host, results)
+        try:
+            if movable:
+                since = min((s.created for s in states if s.created), default=None)
+                self._drain(
+                    host,
+                    target,
+                    mode,
+                    concurrency,
+                    movable,
+                    rows,
+                    since,
+                    interval,
+                    per_move_timeout,
+                )
+        finally:  # also when the cloud stopped answering: what was seen so far
+            results = [rows[s.id] for s in states]
+            self._log_drain_table(host, results)
         failed = [r for r in results if r["result"] == "failed"]
         if failed and fail_on_failed:
             raise BatchFailed(
@@ -169,6 +180,15 @@ class DrainKeywords(BatchKeywords):
         def request(subject: Subject):
             client.live_migrate(subject.id, target, mode.api_value)
 
+        def timed_out(error):
+            return WaitTimeout(
+                f"Moves off {host} did not end within {describe_seconds(per_move_timeout)} "
+                f"each, and the cloud stopped answering: {error}"
+            )
+
+        # each call is bounded by what is left of the timeout of the moves it serves
+        poll = observing(feed.poll, timed_out)
+
         with self._workers(concurrency, len(movable)) as workers:
             while pending or moving:
                 free = concurrency - len(moving)
@@ -190,9 +210,11 @@ class DrainKeywords(BatchKeywords):
                             },
                             allocations=False,
                         )
-                    outcomes = workers.map(request, batch)
+                    with bounded(ctx.clock, per_move_timeout):
+                        outcomes = workers.map(request, batch)
                     log_outcomes(outcomes)
                     for outcome in outcomes:
+                        unanswered(outcome.error, timed_out)
                         sid = outcome.item.id
                         if outcome.ok:
                             moving[sid] = ctx.clock.now()
@@ -207,7 +229,9 @@ class DrainKeywords(BatchKeywords):
                             )
                 if not moving:
                     continue
-                feed.poll()
+                left = max(moving.values()) + per_move_timeout - ctx.clock.now()
+                with bounded(ctx.clock, max(left, 0.0)):
+                    poll()
                 latest: dict[str, Migration] = feed.latest(
                     moving, {sid: known_before for sid in moving}
                 )

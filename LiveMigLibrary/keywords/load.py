@@ -16,11 +16,22 @@ from robot.utils import DotDict, timestr_to_secs
 from ..clock import RealClock
 from ..concurrency import check_concurrency, log_outcomes
 from ..enums import BlockMigration, MigrationStatus
-from ..errors import CheckFailed, InvalidArgument
+from ..errors import CheckFailed, InvalidArgument, WaitTimeout
 from ..evidence.record import parse_time
 from ..evidence.stats import summary
 from ..models import Server
+from ..waiting import bounded, observing
 from .batch import BatchKeywords, MigrationFeed, conclude_evidence
+
+# the timeout of each phase: the iteration's state (or request) -> (phase, library setting)
+PHASE_OF = {
+    "create": ("create", "timeout"),
+    "building": ("create", "timeout"),
+    "migrate": ("live_migration", "migration_timeout"),
+    "migrating": ("live_migration", "migration_timeout"),
+    "delete": ("delete", "timeout"),
+    "deleting": ("delete", "timeout"),
+}
 
 PHASES = ("create", "live_migration", "delete", "iteration")
 STATISTICS = ("count", "min", "median", "p90", "p95", "max")
@@ -270,7 +281,30 @@ class _LoadRun:
         it.entered = self.ctx.clock.now()
         it.requesting = True
         function = {"create": self._create, "migrate": self._migrate, "delete": self._delete}[kind]
-        self.inflight[self.workers.submit(function, it)] = (it, kind)
+        with bounded(self.ctx.clock, self._limit(kind)):  # the request, on its worker too
+            self.inflight[self.workers.submit(function, it)] = (it, kind)
+
+    def _limit(self, state: str) -> float:
+        """Seconds the phase of this state (or request) may take: the library's setting."""
+        return getattr(self.ctx, PHASE_OF[state][1])(None)
+
+    def _observe(self) -> bool:
+        """`_poll`, its calls bounded by what is left of the longest phase timeout running."""
+        now = self.ctx.clock.now()
+        left = [
+            it.entered + self._limit(it.state) - now
+            for it in self.active
+            if not it.requesting and it.state in PHASE_OF
+        ]
+        poll = observing(
+            self._poll,
+            lambda error: WaitTimeout(
+                f"Load run {self.base} stopped: within the timeout of the phases in progress "
+                f"({len(left)} iterations), the cloud stopped answering: {error}"
+            ),
+        )
+        with bounded(self.ctx.clock, max(max(left), 0.0) if left else None):
+            return poll()
 
     # -- the loop (main thread) ----------------------------------------------------------
 
@@ -285,7 +319,7 @@ class _LoadRun:
                 self.active.append(it)
                 self._send(it, "create")
             progressed = self._answers()
-            progressed |= self._poll()
+            progressed |= self._observe()
             progressed |= self._timeouts()
             if progressed:
                 continue
@@ -398,9 +432,8 @@ class _LoadRun:
         now = ctx.clock.now()
         changed = False
         limits = {
-            "building": ("create", ctx.timeout(None)),
-            "migrating": ("live_migration", ctx.migration_timeout(None)),
-            "deleting": ("delete", ctx.timeout(None)),
+            state: (PHASE_OF[state][0], self._limit(state))
+            for state in ("building", "migrating", "deleting")
         }
         for it in list(self.active):
             if it.requesting or it.state not in limits:

@@ -7,9 +7,9 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
-from ..errors import CheckFailed, InvalidArgument
+from ..errors import CheckFailed, InvalidArgument, WaitTimeout
 from ..models import Migration, Server
-from ..waiting import seconds
+from ..waiting import bounded, describe_seconds, observing, seconds
 from .base import KeywordGroup
 
 
@@ -154,15 +154,23 @@ class PlacementKeywords(KeywordGroup):
             raise InvalidArgument("within", within, "zero or more, e.g. 10s")
         deadline = clock.now() + limit
         interval = self._ctx.poll_interval(None)
-        while True:
-            try:
-                check()
-                return
-            except CheckFailed:
-                now = clock.now()
-                if now >= deadline:
-                    raise
-                clock.sleep(min(interval, deadline - now))
+        check = observing(
+            check,
+            lambda error: WaitTimeout(
+                f"The check did not pass within {describe_seconds(limit)}, and the cloud "
+                f"stopped answering: {error}"
+            ),
+        )
+        with bounded(clock, limit or None):  # within=0: one check, bounded as any call
+            while True:
+                try:
+                    check()
+                    return
+                except CheckFailed:
+                    now = clock.now()
+                    if now >= deadline:
+                        raise
+                    clock.sleep(min(interval, deadline - now))
 
     @keyword(tags=["placement"])
     def get_host_usage(self, host: str) -> dict[str, int]:

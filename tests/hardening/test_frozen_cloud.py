@@ -22,8 +22,10 @@ from robot.api import ExecutionResult
 
 
 @pytest.fixture
-def standalone(tmp_path):
-    """A `livemig-fake-cloud` process; yields (process, env with OS_CLIENT_CONFIG_FILE)."""
+def standalone(tmp_path, request):
+    """A `livemig-fake-cloud` process; yields (process, env with OS_CLIENT_CONFIG_FILE).
+
+    Parametrized indirectly, the parameter is a tuple of further command-line options."""
     clouds_yaml = tmp_path / "clouds.yaml"
     proc = subprocess.Popen(
         [
@@ -36,6 +38,7 @@ def standalone(tmp_path):
             "50",
             "--clouds-yaml",
             str(clouds_yaml),
+            *getattr(request, "param", ()),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -238,3 +241,40 @@ def test_stopping_robot_on_a_frozen_cloud_ends_promptly_and_tries_the_cleanup(
     assert status == "FAIL" and "Execution terminated by signal" in message, message
     assert "Cleanup was incomplete" in teardown_message(test), teardown_message(test)
     assert "Traceback" not in console, console
+
+
+def keyword_named(test, name: str):
+    return next(item for item in test.body if getattr(item, "name", "") == name)
+
+
+@pytest.mark.parametrize("standalone", [("--duration", "running=3000")], indirect=True)
+def test_frozen_cloud_fails_a_drain_within_its_move_timeout(standalone, tmp_path):
+    """The drain's polling loop bounds each call by what is left of its moves' timeout (not
+    the 30 s api_timeout), and fails saying the cloud stopped answering, naming the call."""
+    proc, env = standalone
+    suite = write_suite(
+        tmp_path,
+        """\
+        *** Test Cases ***
+        Frozen During A Drain
+            ${server} =    Create Server
+            Wait Until Servers Are Active    ${server}
+            ${host} =    Get Server Host    ${server}
+            Evaluate    threading.Timer(2, os.kill, (${FAKE_PID}, signal.SIGSTOP)).start()
+            ...    modules=os,signal,threading
+            Live Migrate All Servers Off Host    ${host}
+        """,
+        "api_timeout=30s    migration_timeout=6s",
+    )
+    run = robot(tmp_path, suite, env, "--variable", f"FAKE_PID:{proc.pid}")
+    console = run.communicate(timeout=120)[0]
+    status, message, _, test = results(tmp_path)["Frozen During A Drain"]
+    drain = keyword_named(test, "Live Migrate All Servers Off Host")
+    took = drain.elapsed_time.total_seconds()
+    print(f"frozen cloud: the drain failed after {took:.1f}s")
+    assert status == "FAIL", console
+    assert "did not end within 6 seconds each" in message, message
+    assert "the cloud stopped answering" in message and "did not answer within" in message
+    assert "of the compute API" in message, message  # names the call
+    # frozen 2 s into the drain, whose move may take 6 s: not the 30 s api_timeout
+    assert took < 2 + 6 + 1 + 3, took

@@ -232,3 +232,13 @@ def test_an_error_before_sending_does_not_make_the_cloud_suspect():
     with pytest.raises(ks_exc.EndpointNotFound):
         retries.send(recording_send([], ks_exc.EndpointNotFound("no network")), "x", "GET")
     assert timeouts.for_request()[0][1] == 60.0
+
+
+def test_a_worker_keeps_the_deadline_of_the_thread_that_started_it():
+    from LiveMigLibrary.concurrency import Workers
+
+    with Workers(1) as workers, deadline.within(4):
+        left = workers.map(lambda _: deadline.remaining(), [0])[0].value
+    assert left is not None and 3.5 < left <= 4
+    with Workers(1) as workers:  # without a deadline: only the api_timeout of each call
+        assert workers.map(lambda _: deadline.remaining(), [0])[0].value is None
