@@ -15,6 +15,20 @@ def _normalize(text: str) -> str:
     return "".join(ch for ch in str(text).lower() if ch not in " _-")
 
 
+def _lookup(cls, value: object, argument: str, aliases: dict | None = None):
+    """The member of `cls` whose value or name matches `value` (case, spaces, `_` and `-`
+    ignored), or one of `aliases`; else InvalidArgument listing the values allowed."""
+    if isinstance(value, cls):
+        return value
+    wanted = _normalize(str(value))
+    if aliases and wanted in aliases:
+        return aliases[wanted]
+    for member in cls:
+        if wanted in (_normalize(member.value), _normalize(member.name)):
+            return member
+    raise InvalidArgument(argument, value, ", ".join(m.value for m in cls))
+
+
 class BlockMigration(Enum):
     """How disks move in a live migration (``block_migration`` of ``os-migrateLive``).
 
@@ -87,14 +101,7 @@ class MigrationStatus(Enum):
 
     @classmethod
     def parse(cls, value: object, argument: str = "status") -> MigrationStatus:
-        if isinstance(value, cls):
-            return value
-        wanted = _normalize(str(value))
-        for member in cls:
-            if wanted in (_normalize(member.value), _normalize(member.name)):
-                return member
-        allowed = ", ".join(m.value for m in cls)
-        raise InvalidArgument(argument, value, allowed)
+        return _lookup(cls, value, argument)
 
 
 FINAL_MIGRATION_STATUSES = frozenset(
@@ -152,16 +159,8 @@ class Refusal(Enum):
 
     @classmethod
     def parse(cls, value: object, argument: str = "reason") -> Refusal:
-        if isinstance(value, cls):
-            return value
-        wanted = _normalize(str(value))
         aliases = {"badhost": cls.HOST_NOT_FOUND, "unknownhost": cls.HOST_NOT_FOUND}
-        if wanted in aliases:
-            return aliases[wanted]
-        for member in cls:
-            if wanted in (_normalize(member.value), _normalize(member.name)):
-                return member
-        raise InvalidArgument(argument, value, ", ".join(m.value for m in cls))
+        return _lookup(cls, value, argument, aliases)
 
 
 class HostState(Enum):
@@ -204,13 +203,7 @@ class MigrationOutcome(Enum):
 
     @classmethod
     def parse(cls, value: object, argument: str = "outcome") -> MigrationOutcome:
-        if isinstance(value, cls):
-            return value
-        wanted = _normalize(str(value))
-        for member in cls:
-            if wanted in (_normalize(member.value), _normalize(member.name)):
-                return member
-        raise InvalidArgument(argument, value, ", ".join(m.value for m in cls))
+        return _lookup(cls, value, argument)
 
 
 class ProbeMethod(Enum):
@@ -239,9 +232,6 @@ class MoveOperation(Enum):
 
     @classmethod
     def parse(cls, value: object, argument: str = "operation") -> MoveOperation:
-        if isinstance(value, cls):
-            return value
-        wanted = _normalize(str(value))
         aliases = {
             "migrate": cls.COLD_MIGRATION,
             "migration": cls.COLD_MIGRATION,
@@ -251,10 +241,4 @@ class MoveOperation(Enum):
             "revertresize": cls.REVERT_RESIZE,
             "evacuate": cls.EVACUATION,
         }
-        if wanted in aliases:
-            return aliases[wanted]
-        for member in cls:
-            if wanted in (_normalize(member.value), _normalize(member.name)):
-                return member
-        allowed = ", ".join(m.value for m in cls)
-        raise InvalidArgument(argument, value, allowed)
+        return _lookup(cls, value, argument, aliases)

@@ -1,9 +1,13 @@
-"""Fixtures of the hardening tests: their own fake cloud (manual clock), reset per test."""
+"""Fixtures of the hardening tests: their own fake cloud (manual clock), reset per test.
+
+`_reset`, `ctl`, `admin` and `member` are the fake API tests' own fixtures, bound here to
+this module-scoped cloud.
+"""
 
 from __future__ import annotations
 
 import pytest
-from fake.helpers import Api
+from fake.conftest import _reset, admin, ctl, member  # noqa: F401 (fixtures)
 
 from LiveMigLibrary.fake import FakeCloud
 
@@ -15,25 +19,3 @@ def cloud():
         yield c
     finally:
         c.stop()
-
-
-@pytest.fixture(autouse=True)
-def _reset(request):
-    if "cloud" in request.fixturenames:
-        request.getfixturevalue("cloud").control.reset()
-    yield
-
-
-@pytest.fixture
-def ctl(cloud):
-    return cloud.control
-
-
-@pytest.fixture
-def admin(cloud):
-    return Api(cloud, admin=True)
-
-
-@pytest.fixture
-def member(cloud):
-    return Api(cloud, admin=False)
