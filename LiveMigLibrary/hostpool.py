@@ -58,6 +58,9 @@ def covers(holder: str, owner: str | None) -> bool:
     return name.startswith(suite + ".")
 
 
+PABOTLIB_TIMEOUT = 30  # seconds for one call to PabotLib's server
+
+
 class PabotLocks:
     """Host locks in PabotLib's remote server, shared by every pabot process."""
 
@@ -66,7 +69,8 @@ class PabotLocks:
 
         self.uri = uri
         self.caller_id = caller_id
-        self._remote = Remote(uri if "://" in uri else f"http://{uri}")
+        # PabotLib answers lock calls at once; a silent server must not stall a test forever
+        self._remote = Remote(uri if "://" in uri else f"http://{uri}", timeout=PABOTLIB_TIMEOUT)
 
     def _call(self, name: str, *args):
         try:
