@@ -6,7 +6,7 @@ from werkzeug.routing import Rule
 
 from ..exception import BadRequest, Conflict, Forbidden, NotAcceptable, NotFound
 from ..placement import Inventory
-from . import placement_traits
+from . import placement_schemas, placement_traits
 from .wsgi import (
     PLACEMENT_MAX,
     PLACEMENT_MIN,
@@ -36,40 +36,10 @@ def require_admin(req: ApiRequest, rule: str) -> None:
         raise Forbidden(f"Policy does not allow {rule} to be performed.")
 
 
-def _allocations_from_list(allocs) -> dict:
-    """Before 1.12 the body lists ``{"resource_provider": {"uuid"}, "resources"}`` entries;
-    placement turns them into the dict form before anything else."""
-    if not isinstance(allocs, list) or not allocs:
-        raise BadRequest(f"JSON does not validate: {allocs!r} is not of type 'array'")
-    out = {}
-    for entry in allocs:
-        rp = entry.get("resource_provider") if isinstance(entry, dict) else None
-        if not isinstance(rp, dict) or not isinstance(rp.get("uuid"), str):
-            raise BadRequest("JSON does not validate: 'resource_provider' is a required property")
-        out[rp["uuid"]] = {"resources": entry.get("resources")}
-    return out
-
-
-def _resources(rp: str, entry) -> dict[str, int]:
-    """One provider's entry of a ``PUT /allocations`` body, as placement's schema checks it:
-    an object with ``resources``, each amount a whole number of at least 1."""
-    if not isinstance(entry, dict):
-        raise BadRequest(f"JSON does not validate: {_shown(entry)} is not of type 'object'")
-    resources = entry.get("resources")
-    if not isinstance(resources, dict):
-        raise BadRequest(f"JSON does not validate: 'resources' is a required property of {rp}")
-    for rc, amount in resources.items():
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            raise BadRequest(
-                f"JSON does not validate: {_shown(amount)} is not of type 'integer' "
-                f"(resources {rc} of {rp})"
-            )
-        if amount < 1:
-            raise BadRequest(
-                f"JSON does not validate: {amount} is less than the minimum of 1 "
-                f"(resources {rc} of {rp})"
-            )
-    return dict(resources)
+def _allocations_from_list(allocs: list) -> dict:
+    """Before 1.12 the body lists ``{"resource_provider": {"uuid"}, "resources"}`` entries
+    (schema-checked already); placement turns them into the dict form."""
+    return {e["resource_provider"]["uuid"]: {"resources": e["resources"]} for e in allocs}
 
 
 MAX_INT = 0x7FFFFFFF  # placement's db.MAX_INT
@@ -175,7 +145,9 @@ class PlacementService(Service):
         """``util.json_error_formatter`` over webob's body: the status's explanation,
         then the message; ``code`` only from 1.23 (``ERROR_CODE_MICROVERSION``)."""
         explanation = WEBOB_EXPLANATIONS.get(code)
-        detail = f"{explanation}\n\n {message}  " if explanation else message
+        # webob's plain-text body strips tags, which turns the message's newlines into spaces
+        flat = message.replace("\n", " ")
+        detail = f"{explanation}\n\n {flat}  " if explanation else message
         if getattr(req, "unacceptable_version", False):
             accept = req.request.headers.get("Accept", "")
             detail = (
@@ -356,21 +328,11 @@ class PlacementService(Service):
     def put_allocations(self, req: ApiRequest, consumer: str) -> Reply:
         require_admin(req, "placement:allocations:update")
         body = req.json()
-        allocs = body.get("allocations")
+        placement_schemas.validate(body, placement_schemas.put_allocations_schema(req))
+        allocs = body["allocations"]
         if not req.mv("1.12"):  # ALLOCATION_SCHEMA: a list of provider entries
             allocs = _allocations_from_list(allocs)
-        if not isinstance(allocs, dict):
-            raise BadRequest(
-                "JSON does not validate: 'allocations' must be an object "
-                "(microversion 1.12 or later)"
-            )
-        required = ["project_id", "user_id"] if req.mv("1.8") else []
-        if req.mv("1.28"):
-            required.append("consumer_generation")
-        for key in required:
-            if key not in body:
-                raise BadRequest(f"JSON does not validate: '{key}' is a required property")
-        allocation = {rp: _resources(rp, entry) for rp, entry in allocs.items()}
+        allocation = {rp: dict(entry["resources"]) for rp, entry in allocs.items()}
         pl = req.cloud.store.placement
         with req.cloud.lock:
             if req.mv("1.28"):  # ensure_consumer comes first

@@ -76,24 +76,45 @@ STANDARD_RESOURCE_CLASSES = (
     "NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC",
 )  # fmt: skip
 
-# What nova-compute on Nova's fake virt driver reports for its node provider:
-# the driver's capabilities as traits (nova/virt/driver.py CAPABILITY_TRAITS_MAP,
-# nova/virt/fake.py capabilities) plus COMPUTE_NODE (resource_tracker._get_traits).
-COMPUTE_NODE_TRAITS = (
+# The capability traits of the compute driver (``ComputeDriver.capabilities_as_traits``:
+# nova/virt/driver.py CAPABILITY_TRAITS_MAP over the driver's ``capabilities``). These are
+# Nova's fake virt driver's (nova/virt/fake.py), the driver real Nova runs under our
+# conformance harness: a libvirt compute's set depends on its host (CPU flags, image
+# backend, QEMU version), so the fake does not invent one (docs/fake-cloud.md).
+DRIVER_CAPABILITY_TRAITS = (
     "COMPUTE_ACCELERATORS", "COMPUTE_ADDRESS_SPACE_EMULATED",
     "COMPUTE_ADDRESS_SPACE_PASSTHROUGH", "COMPUTE_DEVICE_TAGGING",
     "COMPUTE_IMAGE_TYPE_RAW", "COMPUTE_MEM_BACKING_FILE", "COMPUTE_NET_ATTACH_INTERFACE",
-    "COMPUTE_NET_ATTACH_INTERFACE_WITH_TAG", "COMPUTE_NODE", "COMPUTE_REMOTE_MANAGED_PORTS",
+    "COMPUTE_NET_ATTACH_INTERFACE_WITH_TAG", "COMPUTE_REMOTE_MANAGED_PORTS",
     "COMPUTE_SECURITY_STATELESS_FIRMWARE", "COMPUTE_STORAGE_VIRTIO_FS",
     "COMPUTE_TRUSTED_CERTS", "COMPUTE_VOLUME_ATTACH_WITH_TAG", "COMPUTE_VOLUME_EXTEND",
     "COMPUTE_VOLUME_MULTI_ATTACH",
 )  # fmt: skip
+REMOTE_MANAGED_PORTS = "COMPUTE_REMOTE_MANAGED_PORTS"
+
+
+def compute_node_traits(remote_managed_device_pools: bool = False) -> tuple[str, ...]:
+    """What nova-compute's resource tracker sets on its node provider
+    (``ResourceTracker._get_traits``, nova/compute/resource_tracker.py): the driver's
+    capability traits, except COMPUTE_REMOTE_MANAGED_PORTS unless the host has
+    remote-managed PCI device pools (``_should_expose_remote_managed_ports_trait``; the
+    fake's hosts have no PCI devices), plus COMPUTE_NODE and OWNER_NOVA always."""
+    traits = [
+        t
+        for t in DRIVER_CAPABILITY_TRAITS
+        if t != REMOTE_MANAGED_PORTS or remote_managed_device_pools
+    ]
+    return tuple(sorted([*traits, "COMPUTE_NODE", "OWNER_NOVA"]))
+
+
+COMPUTE_NODE_TRAITS = compute_node_traits()
 # Set on a node provider while its nova-compute service is disabled (the scheduler's
 # placement pre-filter asks for required=!COMPUTE_STATUS_DISABLED).
 STATUS_DISABLED = "COMPUTE_STATUS_DISABLED"
 # os-traits' standard traits the model uses; placement knows these without a PUT.
 STANDARD_TRAITS = frozenset(
-    COMPUTE_NODE_TRAITS
+    DRIVER_CAPABILITY_TRAITS
+    + COMPUTE_NODE_TRAITS
     + (
         STATUS_DISABLED,
         "COMPUTE_IMAGE_TYPE_QCOW2", "COMPUTE_IMAGE_TYPE_ISO", "COMPUTE_IMAGE_TYPE_VHD",
