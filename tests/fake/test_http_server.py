@@ -262,3 +262,19 @@ def test_token_request_over_keep_alive_still_works(cloud):
             session=session,
         )
         assert resp.status_code == 201 and resp.headers["X-Subject-Token"]
+
+
+def test_sdk_connection_ignores_proxy_settings_of_the_environment(cloud, monkeypatch):
+    """The fake is on 127.0.0.1: an HTTP_PROXY without NO_PROXY must not reroute it."""
+    with socket.socket() as dead:  # a port nothing answers on
+        dead.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{dead.getsockname()[1]}"
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("http_proxy", proxy)
+    sdk = cloud.connect()
+    try:
+        assert any(f.name == "m1.tiny" for f in sdk.compute.flavors())
+    finally:
+        sdk.close()
