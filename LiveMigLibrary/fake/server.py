@@ -70,8 +70,7 @@ class _KeepAliveHandler(WSGIRequestHandler):
         super().log_error(format, *args)
 
     def run_wsgi(self) -> None:
-        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        # "Expect: 100-continue" was answered by http.server's parse_request
         self.environ = environ = self.make_environ()
         body = None  # the request body as the application reads it (Content-Length)
         if not environ.get("wsgi.input_terminated"):  # chunked: werkzeug's DechunkedInput

@@ -278,3 +278,22 @@ def test_sdk_connection_ignores_proxy_settings_of_the_environment(cloud, monkeyp
         assert any(f.name == "m1.tiny" for f in sdk.compute.flavors())
     finally:
         sdk.close()
+
+
+def test_expect_100_continue_gets_one_interim_answer(cloud, admin):
+    body = json.dumps({"server": {"name": "x"}}).encode()
+    with socket.create_connection(("127.0.0.1", cloud.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /compute/v2.1/servers HTTP/1.1\r\nHost: x\r\nX-Auth-Token: "
+            + admin.token.encode()
+            + b"\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+            + b"Content-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+        )
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 400") and b"100 Continue" not in data
