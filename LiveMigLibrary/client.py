@@ -15,6 +15,7 @@ taken effect although it failed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -171,6 +172,26 @@ class ReadRetries:
             self.sleep(delay)
 
 
+class _DiscoveryFallbackToInfo(logging.Filter):
+    """keystoneauth warns when the identity endpoint's version discovery fails and it falls
+    back to the version in the `auth_url`. Robot shows every warning on the console, so an
+    unreachable cloud printed that line before the library's own error, which already says
+    what failed and what to check. The line stays in the log, at INFO."""
+
+    PREFIX = "Failed to discover available identity versions"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and str(record.msg).startswith(self.PREFIX):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def _discovery_warning_to_info() -> None:
+    log = logging.getLogger("keystoneauth.identity.generic.base")
+    if not any(isinstance(f, _DiscoveryFallbackToInfo) for f in log.filters):
+        log.addFilter(_DiscoveryFallbackToInfo())
+
+
 def _config(connection) -> dict:
     """The cloud's settings from clouds.yaml (openstacksdk's CloudRegion), or nothing."""
     config = getattr(getattr(connection, "config", None), "config", None)
@@ -253,6 +274,7 @@ class CloudClient:
     def from_cloud_name(
         cls, cloud: str, password: str | None = None, retries: ReadRetries | None = None
     ) -> CloudClient:
+        _discovery_warning_to_info()
         kwargs: dict[str, Any] = {"cloud": cloud}
         if password is not None:
             kwargs["password"] = password
@@ -261,6 +283,7 @@ class CloudClient:
 
     @classmethod
     def from_config(cls, config: dict, retries: ReadRetries | None = None) -> CloudClient:
+        _discovery_warning_to_info()
         with cloud_call("connect to the cloud"):
             return cls(openstack.connect(**config), retries)
 

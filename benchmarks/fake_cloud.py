@@ -20,6 +20,12 @@ eye or by CI dashboards, never by a timed assertion):
                               the embedded fake, process start to exit (what a QA
                               engineer waits for: Robot, the library's import, the
                               fake's start, the scenario, log and report)  [< 0.9]
+      with, side by side, nova_bug_1718455_test_process_s: the same scenario as Nova's
+                              own functional regression test
+                              (nova.tests.functional.regressions.test_bug_1718455, in
+                              the conformance venv: $LIVEMIG_NOVA_PYTHON, default
+                              .venv-nova/bin/python), median of 3 runs, process start
+                              to exit; skipped with a line saying so without that venv
 
 Each figure but the last runs against its own ``livemig-fake-cloud`` process (scaled
 clock, ``--speed 1000``), so the memory figure is the fake's alone.
@@ -205,6 +211,62 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED_SUITE = ROOT / "suites" / "concurrent_create_live_migration.robot"
 
 
+def timed_runs(cmd: list[str], runs: int, what: str, **kwargs) -> tuple[list, list]:
+    """Wall and CPU (user + system) seconds of `runs` runs of a process, after one warm-up
+    run (OS caches, bytecode caches)."""
+    times, cpu = [], []
+    for run in range(runs + 1):
+        start = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+        elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode != 0:
+            raise RuntimeError(f"{what} failed:\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
+        if run:
+            times.append(elapsed)
+            cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return times, cpu
+
+
+NOVA_TEST = "nova.tests.functional.regressions.test_bug_1718455"
+
+
+def nova_python() -> Path:
+    """The conformance venv's interpreter (as tests/conformance/launcher.py finds it)."""
+    return Path(os.environ.get("LIVEMIG_NOVA_PYTHON") or ROOT / ".venv-nova" / "bin" / "python")
+
+
+def nova_functional_test(runs: int = 3) -> None:
+    """Nova's own functional test of the seed scenario, timed as the seed suite is.
+
+    Run as Nova's tox runs it (one test module, its fixtures: in-process conductor,
+    scheduler, two computes, placement, an API over wsgi-intercept); the only setting
+    given is where the wheel installed `api-paste.ini` (Nova's test configuration looks
+    for it in a source tree).
+    """
+    python = nova_python()
+    if not python.exists():
+        EXTRA["nova_bug_1718455_test_process_s"] = (
+            f"skipped: no conformance venv at {python} (set LIVEMIG_NOVA_PYTHON or create "
+            ".venv-nova, see tests/conformance/launcher.py)"
+        )
+        return
+    prefix = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("OS_CLOUD", "OS_CLIENT_CONFIG_FILE")}
+    env["OS_WSGI__API_PASTE_CONFIG"] = str(Path(prefix, "etc", "nova", "api-paste.ini"))
+    with tempfile.TemporaryDirectory(prefix="livemig-bench-nova-") as tmp:
+        times, cpu = timed_runs(
+            [str(python), "-m", "unittest", "-q", NOVA_TEST],
+            runs, f"Nova's {NOVA_TEST}", env=env, cwd=tmp,
+        )  # fmt: skip
+    EXTRA["nova_bug_1718455_test_process_s"] = f"{statistics.median(times):.3f}"
+    EXTRA["nova_bug_1718455_test_process_cpu_s"] = f"{statistics.median(cpu):.3f}"
+
+
 def bench_seed_suite_process_s(runs: int = 5) -> float:
     """Median wall time of a whole `robot` process running the seed suite.
 
@@ -213,28 +275,19 @@ def bench_seed_suite_process_s(runs: int = 5) -> float:
     writing its bytecode caches (a `PYTHONDONTWRITEBYTECODE` in this environment would
     recompile the library's modules on every run, which no user's machine does).
     """
-    times, cpu = [], []
     unset = ("OS_CLOUD", "OS_CLIENT_CONFIG_FILE", "PYTHONDONTWRITEBYTECODE")
     env = {k: v for k, v in os.environ.items() if k not in unset}
     with tempfile.TemporaryDirectory(prefix="livemig-bench-robot-") as tmp:
-        for run in range(runs + 1):
-            start = time.perf_counter()
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            done = subprocess.run(
-                [sys.executable, "-m", "robot", "--outputdir", tmp, "--console", "none",
-                 str(SEED_SUITE)],
-                env=env, cwd=ROOT, capture_output=True, text=True,
-            )  # fmt: skip
-            elapsed = time.perf_counter() - start
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if done.returncode != 0:
-                raise RuntimeError(f"the seed suite failed:\n{done.stdout}{done.stderr}")
-            if run:  # the first run warms the OS caches and writes the .pyc files
-                times.append(elapsed)
-                cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        times, cpu = timed_runs(
+            [sys.executable, "-m", "robot", "--outputdir", tmp, "--console", "none",
+             str(SEED_SUITE)],
+            runs, "the seed suite", env=env, cwd=ROOT,
+        )  # fmt: skip
     EXTRA["seed_suite_process_min_s"] = f"{min(times):.3f}"
     # CPU seconds (user + system) of the robot process: less sensitive to a busy machine
     EXTRA["seed_suite_process_cpu_s"] = f"{statistics.median(cpu):.3f}"
+    EXTRA["load_average_1min"] = f"{os.getloadavg()[0]:.2f}"
+    nova_functional_test()
     return statistics.median(times)
 
 
@@ -256,8 +309,9 @@ def main(argv=None) -> int:
     for name in args.only or BENCHES:
         fn, fmt = BENCHES[name]
         print(f"{name}: {fmt.format(fn())}", flush=True)
-        while EXTRA:
-            print("{}: {}".format(*EXTRA.popitem()), flush=True)
+        for extra in EXTRA.items():  # in the order measured
+            print("{}: {}".format(*extra), flush=True)
+        EXTRA.clear()
     return 0
 
 
