@@ -153,10 +153,12 @@ class FakeCloud:
         It ignores the environment's proxy, CA bundle and netrc settings (requests'
         ``trust_env``): the fake is on 127.0.0.1 over plain HTTP, where an
         ``HTTP_PROXY`` without ``NO_PROXY`` would send its requests astray, and looking
-        them up again for every request was a third of a request's cost.
+        them up again for every request was a third of a request's cost. It is IPv4 only
+        (``force_ipv4``), as the fake is: openstacksdk otherwise lists the machine's
+        network interfaces with psutil, for floating IPs the fake does not have.
         """
         import openstack
 
-        conn = openstack.connect(**self.cloud_config(admin))
+        conn = openstack.connect(**self.cloud_config(admin), force_ipv4=True)
         conn.session.session.trust_env = False
         return conn

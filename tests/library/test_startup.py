@@ -1,0 +1,112 @@
+"""What the library costs a `robot` process beyond its own work (LiveMigLibrary/startup.py).
+
+Each check runs in a fresh interpreter: imports and exit handlers are per process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+def run_python(code: str, tmp_path=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+
+
+def installed(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+@pytest.mark.skipif(not installed("netaddr"), reason="netaddr is not installed")
+def test_netaddr_runs_only_when_used_and_then_works():
+    done = run_python(
+        """
+        import sys
+        import LiveMigLibrary
+        import keystoneauth1.session  # imports netaddr when it is installed
+        import netaddr
+        print("loaded after import:", "netaddr.core" in sys.modules)
+        print(netaddr.IPAddress("10.0.0.1") + 1, type(sys.modules["netaddr"]).__name__)
+        from netaddr import IPNetwork
+        print(IPNetwork("10.0.0.0/24").size)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["loaded after import: False", "10.0.0.2 module", "256"]
+
+
+@pytest.mark.skipif(not installed("psutil"), reason="psutil is not installed")
+def test_the_embedded_fake_connection_never_loads_psutil():
+    done = run_python(
+        """
+        import sys
+        from LiveMigLibrary.fake import FakeCloud
+        with FakeCloud(computes=1) as cloud:
+            conn = cloud.connect()
+            services = list(conn.compute.services())
+        print(len(services) > 0, conn.config.force_ipv4, "psutil._common" in sys.modules)
+        import psutil
+        print(psutil.cpu_count() >= 1)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["True True False", "True"]
+
+
+def test_a_deferred_module_that_fails_fails_like_an_import(tmp_path):
+    (tmp_path / "broken_optional.py").write_text("raise ImportError('broken on purpose')\n")
+    done = run_python(
+        """
+        import sys
+        from LiveMigLibrary.startup import defer_optional_imports
+        print(defer_optional_imports(("broken_optional", "no_such_module_at_all")))
+        import broken_optional  # deferred: nothing runs yet
+        try:
+            broken_optional.anything
+        except ImportError as error:
+            print("ImportError:", error)
+        print("broken_optional" in sys.modules)
+        """,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "['broken_optional']",
+        "ImportError: broken on purpose",
+        "False",
+    ]
+
+
+def test_at_exit_garbage_is_still_finalized_and_the_rest_frozen(tmp_path):
+    out = tmp_path / "finalized.txt"
+    done = run_python(
+        f"""
+        import atexit, gc
+        # registered first, so it runs after the library's exit handler
+        atexit.register(lambda: print("frozen:", gc.get_freeze_count() > 0))
+        import LiveMigLibrary
+
+        class Holder:
+            def __del__(self):
+                with open({str(out)!r}, "w") as f:
+                    f.write("finalized")
+
+        cycle = Holder()
+        cycle.me = cycle  # only the garbage collector can free it
+        del cycle
+        gc.disable()  # it is still garbage when the interpreter exits
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == "finalized"
+    assert done.stdout.strip() == "frozen: True"
