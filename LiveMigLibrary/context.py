@@ -7,6 +7,7 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -69,6 +70,7 @@ class LibraryContext:
         # batch keywords call the cloud from worker threads: connections open once
         self._connect_lock = threading.RLock()
         self.migration_baseline: dict[str, object] = {}
+        self._provider_hosts: dict[str, str] | None = None  # see host_of_providers
         # compute hosts reserved by this instance's tests (hostpool.py)
         self.hosts = HostPool(self._cloud_key, lambda: not self.uses_fake)
         # records of the migrations this instance drives (see LiveMigLibrary/evidence)
@@ -179,6 +181,33 @@ class LibraryContext:
             return CloudClient(self.fake.connect(admin=False), self._retries())
         return CloudClient.from_cloud_name(self.settings.member_cloud, retries=self._retries())
 
+    def host_of_providers(
+        self, needed: Iterable[str] = (), host: str | None = None
+    ) -> dict[str, str]:
+        """Resource provider uuid -> compute host (via the hypervisors' node names).
+
+        Read once per connection and kept: a compute node's provider keeps its uuid and
+        name for the node's life, and each read costs two listings. Read again when a
+        provider of ``needed`` is not known yet or no provider maps to ``host`` (a host
+        added since).
+        """
+        mapping = self._provider_hosts
+        if (
+            mapping is None
+            or any(rp not in mapping for rp in needed)
+            or (host is not None and host not in mapping.values())
+        ):
+            admin = self.admin
+            providers = admin.resource_provider_names()
+            node_host = {
+                node: name
+                for name, nodes in admin.hypervisor_names_by_host().items()
+                for node in nodes
+            }
+            mapping = {rp: node_host.get(node, node) for rp, node in providers.items()}
+            self._provider_hosts = mapping
+        return mapping
+
     def _cloud_key(self) -> str:
         """Names the cloud in host reservations: the same for every process using it."""
         admin = self.admin
@@ -213,6 +242,7 @@ class LibraryContext:
                 client.close()
         self._member = self._admin = None
         self._use_member = False
+        self._provider_hosts = None
         if self.fake is not None:
             fake, self.fake = self.fake, None
             fake.stop()

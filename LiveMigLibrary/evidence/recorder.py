@@ -59,7 +59,6 @@ class EvidenceRecorder:
         self._observations: dict[str, list[Observation]] = {}
         self._last: dict[str, Migration] = {}
         self._last_poll: dict[str, dt.datetime] = {}
-        self._host_map: dict[str, str] | None = None
         self._replaced: dict[str, MigrationRecord | None] = {}
         self._diagnosed: set[str] = set()
         self._seq = itertools.count(1)
@@ -317,29 +316,11 @@ class EvidenceRecorder:
             allocations = admin.allocations(consumer)
             if not allocations:
                 return {}
-            host_of = self._host_of_providers()
-            if any(rp not in host_of for rp in allocations):  # a provider added since
-                self._host_map = None
-                host_of = self._host_of_providers()
+            host_of = self._ctx.host_of_providers(needed=allocations)
             return {host_of.get(rp, rp): res for rp, res in sorted(allocations.items())}
         except Exception as error:
             self._problem(record, f"allocations of {consumer}", error)
             return None
-
-    def _host_of_providers(self) -> dict[str, str]:
-        """Resource provider uuid -> compute host, cached (providers rarely change)."""
-        mapping = self._host_map
-        if mapping is None:
-            admin = self._ctx.admin
-            providers = admin.resource_provider_names()
-            node_host = {
-                node: host
-                for host, nodes in admin.hypervisor_names_by_host().items()
-                for node in nodes
-            }
-            mapping = {rp: node_host.get(name, name) for rp, name in providers.items()}
-            self._host_map = mapping
-        return mapping
 
     def _problem(self, record: MigrationRecord, what: str, error: Exception) -> None:
         message = f"could not read the {what}: {error}"

@@ -28,17 +28,6 @@ class PlacementKeywords(KeywordGroup):
             raise InvalidArgument("consumer", consumer, "a server, a migration or a uuid")
         return text
 
-    def _host_of_providers(self) -> dict[str, str]:
-        """Resource provider uuid -> compute host (via hypervisor node names)."""
-        client = self._ctx.admin
-        providers = client.resource_provider_names()
-        host_of_node = {
-            node: host
-            for host, nodes in client.hypervisor_names_by_host().items()
-            for node in nodes
-        }
-        return {uuid: host_of_node.get(name, name) for uuid, name in providers.items()}
-
     @keyword(tags=["placement"])
     def get_allocations_of_consumer(
         self, consumer: Server | Migration | str
@@ -66,7 +55,7 @@ class PlacementKeywords(KeywordGroup):
         consumer_id = self._consumer_id(consumer)
         allocations = self._ctx.admin.allocations(consumer_id)
         if allocations:
-            hosts = self._host_of_providers()
+            hosts = self._ctx.host_of_providers(needed=allocations)
             allocations = {hosts.get(rp, rp): res for rp, res in allocations.items()}
         # a read during a move is evidence of what Placement held meanwhile
         self._ctx.evidence.note_allocations(consumer_id, allocations)
@@ -192,7 +181,8 @@ class PlacementKeywords(KeywordGroup):
         ```
         """
         self._service_of(host)
-        providers = [rp for rp, h in self._host_of_providers().items() if h == host]
+        hosts = self._ctx.host_of_providers(host=host)
+        providers = [rp for rp, h in hosts.items() if h == host]
         if not providers:
             raise CheckFailed(f"Host {host} has no resource provider in Placement.")
         total: dict[str, int] = {}

@@ -110,3 +110,39 @@ def test_at_exit_garbage_is_still_finalized_and_the_rest_frozen(tmp_path):
     assert done.returncode == 0, done.stderr
     assert out.read_text() == "finalized"
     assert done.stdout.strip() == "frozen: True"
+
+
+def test_provider_hosts_are_read_once_and_again_for_a_new_host():
+    """Placement checks and the evidence share one provider -> host map per connection;
+    a provider it does not know yet (a host added since) makes it read the map again."""
+    from LiveMigLibrary import LiveMigLibrary
+
+    lib = LiveMigLibrary(computes=2)
+    try:
+        server = lib.create_server(name="rp")
+        lib.wait_until_servers_are_active(server)
+        host = lib.get_server_host(server)
+        admin = lib._ctx.admin
+        reads = []
+        for name in ("resource_provider_names", "hypervisor_names_by_host"):
+            original = getattr(admin, name)
+
+            def counted(original=original, name=name):
+                reads.append(name)
+                return original()
+
+            setattr(admin, name, counted)
+        for _ in range(3):
+            assert list(lib.get_allocations_of_consumer(server)) == [host]
+            lib.allocations_of_consumer_should_be_on_host(server, host)
+        assert reads == ["resource_provider_names", "hypervisor_names_by_host"]
+
+        lib.add_fake_compute_host("late")
+        lib.live_migrate_server(server, host="late")
+        lib.wait_until_migration_of_server_is(server, "completed")
+        assert list(lib.get_allocations_of_consumer(server)) == ["late"]
+        assert len(reads) == 4  # read again once: the provider of 'late' was not known
+        assert lib.get_host_usage("late")["VCPU"] == 1
+        assert len(reads) == 4
+    finally:
+        lib.close()
