@@ -55,6 +55,12 @@ def os_migrations(req: ApiRequest) -> Reply:
         before = parse_time(req, "changes-before", args["changes-before"])
     if since is not None and before is not None and since > before:
         raise BadRequest("The value of changes-since must be less than or equal to changes-before.")
+    # the filters, read once (a poll of a drain lists every migration of the cloud)
+    status, mtype = args.get("status"), args.get("migration_type")
+    source, host = args.get("source_compute"), args.get("host")
+    user = project = None
+    if req.mv("2.80"):
+        user, project = args.get("user_id"), args.get("project_id")
     with req.cloud.lock:
         if (iu := args.get("instance_uuid")) is not None:
             migs = store.migrations_of(iu)
@@ -64,22 +70,21 @@ def os_migrations(req: ApiRequest) -> Reply:
         for m in migs:
             if m.deleted:
                 continue
-            if (s := args.get("status")) and m.status != s:
-                continue
-            if (t := args.get("migration_type")) and m.migration_type != t:
-                continue
-            if (sc := args.get("source_compute")) and m.source_compute != sc:
-                continue
-            if (h := args.get("host")) and h not in (m.source_compute, m.dest_compute):
-                continue
-            if req.mv("2.80"):
-                if (u := args.get("user_id")) and m.user_id != u:
-                    continue
-                if (pj := args.get("project_id")) and m.project_id != pj:
-                    continue
             if since is not None and m.updated_at < since:
                 continue
             if before is not None and m.updated_at > before:
+                continue
+            if status and m.status != status:
+                continue
+            if mtype and m.migration_type != mtype:
+                continue
+            if source and m.source_compute != source:
+                continue
+            if host and host not in (m.source_compute, m.dest_compute):
+                continue
+            if user and m.user_id != user:
+                continue
+            if project and m.project_id != project:
                 continue
             out.append(m)
         out.sort(key=lambda m: (m.created_at, m.id), reverse=True)
