@@ -21,6 +21,7 @@ import json
 import selectors
 import socket
 import threading
+import time
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wsgi import LimitedStream
@@ -207,8 +208,9 @@ class _Server(ThreadedWSGIServer):
             open_now = dict(self._connections)
         for connection in open_now:
             _shut_reading(connection)
+        deadline = time.monotonic() + wait
         for thread in open_now.values():
-            thread.join(timeout=wait)
+            thread.join(timeout=max(deadline - time.monotonic(), 0))
 
 
 def _shut_reading(connection: socket.socket) -> None:

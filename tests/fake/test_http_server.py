@@ -17,7 +17,7 @@ import time
 import pytest
 
 from LiveMigLibrary.fake import FakeCloud
-from LiveMigLibrary.fake.server import MAX_DRAIN_BYTES, HttpServer, build_app
+from LiveMigLibrary.fake.server import MAX_DRAIN_BYTES, STOP_JOIN_SECONDS, HttpServer, build_app
 
 from .helpers import token_request
 
@@ -297,3 +297,46 @@ def test_expect_100_continue_gets_one_interim_answer(cloud, admin):
         while chunk := sock.recv(65536):
             data += chunk
     assert data.startswith(b"HTTP/1.1 400") and b"100 Continue" not in data
+
+
+def test_stop_waits_for_requests_in_flight_at_most_a_bounded_time_in_all():
+    """Requests still in the application when the server stops get a bounded grace
+    period together, not one each."""
+    release, inside = threading.Event(), threading.Semaphore(0)
+
+    def slow_app(environ, start_response):
+        inside.release()
+        release.wait(timeout=30)
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"{}"]
+
+    server = HttpServer(slow_app)
+    server.start()
+    clients = [
+        threading.Thread(target=_get_quietly, args=(server.port,), daemon=True) for _ in range(3)
+    ]
+    stopped = False
+    try:
+        for client in clients:
+            client.start()
+        for _ in clients:
+            assert inside.acquire(timeout=10)
+        start = time.monotonic()
+        server.stop()
+        stopped = True
+        assert time.monotonic() - start < STOP_JOIN_SECONDS + 1.5
+    finally:
+        release.set()
+        if not stopped:
+            server.stop()
+
+
+def _get_quietly(port: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+    except OSError:
+        pass
+    finally:
+        conn.close()
