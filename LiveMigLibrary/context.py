@@ -51,6 +51,7 @@ class Settings:
     network: str
     name_prefix: str
     api_timeout: timedelta | None = None  # None: clouds.yaml's api_timeout, else 60 s
+    fake_nova_options: dict | None = None  # the embedded fake's nova.conf ([DEFAULT])
 
 
 class LibraryContext:
@@ -158,6 +159,7 @@ class LibraryContext:
             clock=settings.fake_clock.value,
             speed=settings.fake_speed,
             emulate_bugs=settings.fake_bugs,
+            nova_options=settings.fake_nova_options or None,
         ).start()
         logger.info(
             f"Started the embedded fake cloud at {self.fake.endpoint} with "

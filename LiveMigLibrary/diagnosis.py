@@ -173,15 +173,23 @@ def _capacity_fact(client, server: dict | None, host: str) -> str | None:
     short = []
     for resource_class, field in FLAVOR_RESOURCES:
         needed = int(flavor.get(field) or 0)
-        inventory = inventories.get(resource_class)
-        if not needed or inventory is None:
+        if not needed:
             continue
+        inventory = inventories.get(resource_class)
+        if inventory is None:  # e.g. nova.conf reserves more than the host has
+            short.append(f"no {resource_class} inventory ({label} needs {needed})")
+            continue
+        # placement's capacity: (total - reserved) * allocation_ratio, and at most
+        # max_unit in one allocation
         capacity = (inventory["total"] - inventory.get("reserved", 0)) * inventory.get(
             "allocation_ratio", 1.0
         )
         free = int(capacity) - int(usages.get(resource_class, 0))
+        max_unit = inventory.get("max_unit")
         if free < needed:
             short.append(f"{max(free, 0)} {resource_class} free ({label} needs {needed})")
+        elif max_unit is not None and needed > int(max_unit):
+            short.append(f"at most {max_unit} {resource_class} per server ({label} needs {needed})")
     if not short:
         return None
     return f"{host} has " + ", ".join(short) + " in Placement"

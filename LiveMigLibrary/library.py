@@ -163,6 +163,7 @@ class LiveMigLibrary(
         fake_clock: FakeClockMode = FakeClockMode.MANUAL,
         fake_speed: float = 10.0,
         fake_bugs: str = "",
+        fake_nova_options: dict[str, str] | None = None,
         image: str | None = None,
         flavor: str | None = None,
         network: str = "none",
@@ -187,6 +188,15 @@ class LiveMigLibrary(
             fake_bugs: Historical Nova bugs the embedded fake cloud should emulate,
                 comma-separated (e.g. `1718455,1848343`); empty for a fixed Nova. Used to
                 prove that suites catch them (`livemig-bug-zoo`).
+            fake_nova_options: `[DEFAULT]` options of the embedded fake's `nova.conf`, as
+                a dictionary, e.g. `{'reserved_host_memory_mb': 0, 'cpu_allocation_ratio':
+                16.0}`. Empty: Nova's defaults, as a real deployment has them (512 MB of
+                memory reserved per host, VCPU allocation ratio 4.0, ...). Options:
+                `reserved_host_memory_mb`, `reserved_host_disk_mb`, `reserved_host_cpus`,
+                `cpu_allocation_ratio`, `ram_allocation_ratio`, `disk_allocation_ratio`,
+                `initial_cpu_allocation_ratio`, `initial_ram_allocation_ratio`,
+                `initial_disk_allocation_ratio`, `allow_resize_to_same_host`,
+                `resize_confirm_window`.
             image: Default image name or id (fake default: `cirros-0.6.2-x86_64-disk`).
             flavor: Default flavor name or id (fake default: `m1.tiny`).
             network: Networks of created servers: `none` (default), `auto`, or a network
@@ -238,6 +248,20 @@ class LiveMigLibrary(
                 raise InvalidArgument(
                     "fake_bugs", fake_bugs, "empty when a real cloud is used (cloud=" + cloud + ")"
                 )
+        nova_options = dict(fake_nova_options or {})
+        if nova_options:
+            if cloud:
+                raise InvalidArgument(
+                    "fake_nova_options",
+                    fake_nova_options,
+                    "empty when a real cloud is used (cloud=" + cloud + ")",
+                )
+            from .fake.config import NovaOptions
+
+            try:
+                NovaOptions().update(**nova_options)
+            except ValueError as error:
+                raise InvalidArgument("fake_nova_options", fake_nova_options, str(error)) from None
         if not name_prefix or not name_prefix.strip():
             raise InvalidArgument("name_prefix", name_prefix, "a non-empty text")
         if not network or not network.strip():
@@ -254,6 +278,7 @@ class LiveMigLibrary(
             fake_clock=fake_clock,
             fake_speed=fake_speed,
             fake_bugs=bugs,
+            fake_nova_options=nova_options,
             image=(image or "").strip() or None,
             flavor=(flavor or "").strip() or None,
             network=network.strip(),

@@ -13,7 +13,7 @@ import threading
 
 from . import FakeCloud
 from .bugs import KNOWN_BUGS
-from .config import Durations, LibvirtOptions
+from .config import CAPACITY_OPTIONS, Durations, LibvirtOptions, NovaOptions
 
 
 def _phase(text: str) -> tuple[str, float]:
@@ -33,6 +33,23 @@ def _option(text: str) -> tuple[str, str]:
     if not value:
         raise argparse.ArgumentTypeError(f"expected OPTION=VALUE, got {text!r}")
     return name.strip(), value.strip()
+
+
+def _nova_options(pairs: list[tuple[str, str]]) -> dict:
+    """Command-line text as oslo.config reads it: the capacity options convert
+    themselves; the others are a boolean or a number of seconds."""
+    out: dict = {}
+    for name, value in pairs:
+        if name in CAPACITY_OPTIONS:
+            out[name] = value
+        elif value.lower() in ("true", "false"):
+            out[name] = value.lower() == "true"
+        else:
+            try:
+                out[name] = float(value)
+            except ValueError:
+                out[name] = value  # NovaOptions names what it takes
+    return out
 
 
 def parser() -> argparse.ArgumentParser:
@@ -81,6 +98,16 @@ def parser() -> argparse.ArgumentParser:
         + ", ".join(LibvirtOptions().as_dict()),
     )
     p.add_argument(
+        "--nova-option",
+        type=_option,
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="a [DEFAULT] option of the nova.conf of the cloud (every compute's for the "
+        "capacity ones); options: " + ", ".join(NovaOptions().as_dict()) + " (Nova's "
+        "defaults: reserved_host_memory_mb=512, initial_cpu_allocation_ratio=4.0, ...)",
+    )
+    p.add_argument(
         "--link-bandwidth",
         type=float,
         default=None,
@@ -126,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             host_disk_gb=args.host_disk_gb,
             log_requests=args.log_requests,
             libvirt=dict(args.libvirt),
+            nova_options=_nova_options(args.nova_option),
             link_bandwidth_mib=args.link_bandwidth,
             keep_deleted=args.keep_deleted,
         )

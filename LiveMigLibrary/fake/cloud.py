@@ -79,6 +79,11 @@ class Cloud:
         self.initial_bugs = set(self.bugs.enabled)
         self.faults = Faults(self.clock, self.store)
         self.actions = InstanceActions(self.store)
+        # nova.conf: move options and every compute's capacity options
+        self.options = NovaOptions()
+        if nova_options:
+            self.options.update(**nova_options)
+        self.initial_options = self.options.as_dict()  # what reset() goes back to
         self.computes = ComputeHosts(
             self.store,
             self.durations,
@@ -87,6 +92,7 @@ class Cloud:
             self.bugs,
             libvirt=self.libvirt,
             network=self.network,
+            options=self.options,
         )
         self.scheduler = Scheduler(self.store, self.computes, self.bugs)
         self.conductor = Conductor(
@@ -102,9 +108,6 @@ class Cloud:
             self.bugs,
         )
         # cold migration, resize and evacuation (their own modules, same model)
-        self.options = NovaOptions()
-        if nova_options:
-            self.options.update(**nova_options)
         self.resize_computes = ResizeComputes(
             self.store,
             self.durations,
@@ -186,11 +189,13 @@ class Cloud:
             self.store.service_by_uuid[svc.uuid] = svc
 
     def reset(self) -> None:
-        """The start state again, durations and emulated bugs included (users stay)."""
+        """The start state again, durations, nova.conf options and emulated bugs included
+        (users stay)."""
         with self.lock:
             self.clock.reset()
             self.durations.update(**self.initial_durations)
             self.bugs.set(sorted(self.initial_bugs))
             options, self.network.default_mib = self._initial_dynamics
             self.libvirt.update(**options)
+            self.options.update(**self.initial_options)
             self.seed()

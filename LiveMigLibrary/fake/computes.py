@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from .config import SERVICE_DOWN_TIME, Durations, LibvirtOptions
+from .config import SERVICE_DOWN_TIME, Durations, LibvirtOptions, NovaOptions, capacity_options
 from .exception import MigrationError
 from .guest import Network
 from .instance_actions import InstanceActions
@@ -44,8 +44,10 @@ class ComputeHosts:
         bugs,
         libvirt: LibvirtOptions | None = None,
         network: Network | None = None,
+        options: NovaOptions | None = None,
     ):
         self.store = store
+        self.options = options or NovaOptions()  # the computes' nova.conf (capacity)
         self.clock = store.clock
         self.durations = durations
         self.actions = actions
@@ -67,10 +69,10 @@ class ComputeHosts:
         disk_gb: int = 500,
         zone: str = "nova",
         max_concurrent_live_migrations: int = 1,
-        cpu_allocation_ratio: float = 1.0,
-        ram_allocation_ratio: float = 1.0,
-        disk_allocation_ratio: float = 1.0,
+        nova_options: dict | None = None,
     ) -> ComputeNode:
+        """A new nova-compute; ``nova_options``: capacity options of its own nova.conf
+        (``config.CAPACITY_OPTIONS``), over the cloud's."""
         store = self.store
         if name in store.nodes:
             raise ValueError(f"a compute host named {name!r} already exists")
@@ -82,6 +84,7 @@ class ComputeHosts:
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{arg} must be a positive whole number, got {value!r}")
+        own = capacity_options(nova_options or {})
         now = self.clock.now()
         service = Service(
             id=store.next_id("service"),
@@ -102,23 +105,74 @@ class ComputeHosts:
             host_ip=str(ipaddress.IPv4Address("192.0.2.0") + node_id % 65000),
             zone=zone,
             max_concurrent_live_migrations=max_concurrent_live_migrations,
+            vcpus=vcpus,
+            memory_mb=memory_mb,
+            local_gb=disk_gb,
+            nova_options=own,
         )
         store.add_node(node, service)
-        store.placement.create_provider(
-            node.uuid,
-            name,
-            {
-                "VCPU": Inventory(vcpus, max_unit=vcpus, allocation_ratio=cpu_allocation_ratio),
-                "MEMORY_MB": Inventory(
-                    memory_mb, max_unit=memory_mb, allocation_ratio=ram_allocation_ratio
-                ),
-                "DISK_GB": Inventory(
-                    disk_gb, max_unit=disk_gb, allocation_ratio=disk_allocation_ratio
-                ),
-            },
-            COMPUTE_NODE_TRAITS,
-        )
+        store.placement.create_provider(node.uuid, name, {}, COMPUTE_NODE_TRAITS)
+        self.report_inventory(node, bump=False)  # one provider generation, as before
         return node
+
+    # -- what the resource tracker reports ----------------------------------------
+
+    def conf(self, node: ComputeNode) -> dict:
+        """The host's capacity options: its own nova.conf's, else the cloud's."""
+        return {**self.options.capacity(), **node.nova_options}
+
+    def inventory(self, node: ComputeNode) -> dict[str, Inventory]:
+        """The driver's ``update_provider_tree`` inventory (libvirt's and Nova's fake
+        driver's alike): physical totals, ``reserved_host_*`` reserved (disk in GB,
+        rounded up), and ``ComputeDriver._get_allocation_ratios``: ``*_allocation_ratio``
+        when set (non-zero), else the ratio placement already has (an operator may have
+        changed it there), else ``initial_*_allocation_ratio``."""
+        conf = self.conf(node)
+        current = self.store.placement.providers[node.uuid].inventories
+        out = {}
+        for rc, res, total, reserved in (
+            ("VCPU", "cpu", node.vcpus, conf["reserved_host_cpus"]),
+            ("MEMORY_MB", "ram", node.memory_mb, conf["reserved_host_memory_mb"]),
+            ("DISK_GB", "disk", node.local_gb, -(-conf["reserved_host_disk_mb"] // 1024)),
+        ):
+            ratio = conf[f"{res}_allocation_ratio"]
+            if not ratio:
+                ratio = (
+                    current[rc].allocation_ratio
+                    if rc in current
+                    else conf[f"initial_{res}_allocation_ratio"]
+                )
+            out[rc] = Inventory(total, reserved, max_unit=total, allocation_ratio=float(ratio))
+        return out
+
+    def report_inventory(self, node: ComputeNode, bump: bool = True) -> None:
+        """The resource tracker's inventory update for ``node``'s provider.
+
+        Placement refuses an inventory whose ``reserved`` exceeds its ``total``
+        (InvalidInventoryCapacityReservedCanBeTotal) and Nova sends every class in one
+        ``PUT /resource_providers/{uuid}/inventories``, so a host smaller than what its
+        nova.conf reserves keeps the inventory it had (none, when new): placement offers
+        it for nothing, as on a real cloud where nova-compute logs the refusal.
+        """
+        rp = self.store.placement.providers[node.uuid]
+        wanted = self.inventory(node)
+        if any(inv.reserved > inv.total for inv in wanted.values()):
+            return
+        if wanted != rp.inventories:
+            rp.inventories = wanted
+            rp.generation += bump
+
+    def report_inventories(self) -> None:
+        """Every compute's update, e.g. after their nova.conf changed (and a restart)."""
+        for node in self.store.nodes.values():
+            self.report_inventory(node)
+
+    def free_ram_mb(self, node: ComputeNode) -> int:
+        """The compute node's ``free_ram_mb``: physical memory less ``reserved_host_memory_mb``
+        and what the instances on it hold (resource_tracker ``_update_usage``), whatever the
+        allocation ratio; the RAM weigher ranks hosts by it."""
+        used = self.store.placement.providers[node.uuid].usages.get("MEMORY_MB", 0)
+        return node.memory_mb - self.conf(node)["reserved_host_memory_mb"] - used
 
     def remove_host(self, name: str) -> None:
         store = self.store

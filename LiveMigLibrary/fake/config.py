@@ -60,17 +60,87 @@ class Durations:
             setattr(self, name, seconds)
 
 
+# [DEFAULT] options of a compute's nova.conf that size what it reports to placement
+# (nova/conf/compute.py; the driver's update_provider_tree and _get_allocation_ratios).
+# name -> (default, minimum, kind); ratios of None (the default) defer to the initial_* ones.
+CAPACITY_OPTIONS = {
+    "reserved_host_memory_mb": (512, 0, int),
+    "reserved_host_disk_mb": (0, 0, int),
+    "reserved_host_cpus": (0, 0, int),
+    "cpu_allocation_ratio": (None, 0.0, float),
+    "ram_allocation_ratio": (None, 0.0, float),
+    "disk_allocation_ratio": (None, 0.0, float),
+    "initial_cpu_allocation_ratio": (4.0, 0.0, float),
+    "initial_ram_allocation_ratio": (1.0, 0.0, float),
+    "initial_disk_allocation_ratio": (1.0, 0.0, float),
+}
+
+
+def capacity_option(name: str, value):
+    """A capacity option's value as oslo.config reads it: IntOpt/FloatOpt with Nova's
+    minimum, numeric text taken (a CLI or Robot value); the ratios also take none."""
+    default, minimum, kind = CAPACITY_OPTIONS[name]
+    text = value.strip() if isinstance(value, str) else None
+    if default is None and (value is None or (text is not None and text.lower() in ("", "none"))):
+        return None
+    number = value
+    if text is not None:
+        try:
+            number = int(text) if kind is int else float(text)
+        except ValueError:
+            number = None
+    if kind is int and isinstance(number, float) and number.is_integer():
+        number = int(number)
+    allowed = (int,) if kind is int else (int, float)
+    if isinstance(number, bool) or not isinstance(number, allowed) or not math.isfinite(number):
+        what = "a whole number" if kind is int else "a number"
+        if default is None:
+            what += " or none"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    if number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return kind(number)
+
+
+def capacity_options(options: dict) -> dict:
+    """Check ``{name: value}`` capacity options; an unknown name is an error."""
+    unknown = sorted(set(options) - set(CAPACITY_OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"unknown option {unknown[0]!r}; capacity options are: {', '.join(CAPACITY_OPTIONS)}"
+        )
+    return {name: capacity_option(name, value) for name, value in options.items()}
+
+
 @dataclass(slots=True)
 class NovaOptions:
-    """nova.conf options an operator sets differently from cloud to cloud."""
+    """nova.conf options an operator sets differently from cloud to cloud.
+
+    The capacity options (``CAPACITY_OPTIONS``) are every compute's unless a host was
+    added with its own (``ComputeHosts.add_host(..., nova_options=...)``).
+    """
 
     allow_resize_to_same_host: bool = False  # [DEFAULT]
     resize_confirm_window: float = 0.0  # [DEFAULT] seconds; 0 never confirms automatically
+    reserved_host_memory_mb: int = 512
+    reserved_host_disk_mb: int = 0
+    reserved_host_cpus: int = 0
+    cpu_allocation_ratio: float | None = None
+    ram_allocation_ratio: float | None = None
+    disk_allocation_ratio: float | None = None
+    initial_cpu_allocation_ratio: float = 4.0
+    initial_ram_allocation_ratio: float = 1.0
+    initial_disk_allocation_ratio: float = 1.0
 
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def capacity(self) -> dict:
+        return {name: getattr(self, name) for name in CAPACITY_OPTIONS}
+
     def update(self, **options) -> None:
+        """Set options after checking every value first (all or nothing)."""
+        checked = {}
         for name, value in options.items():
             if name == "allow_resize_to_same_host":
                 if not isinstance(value, bool):
@@ -83,11 +153,15 @@ class NovaOptions:
                         f"resize_confirm_window must be zero or more seconds, got {value!r}"
                     )
                 value = float(value)
+            elif name in CAPACITY_OPTIONS:
+                value = capacity_option(name, value)
             else:
                 raise ValueError(
                     f"unknown option {name!r}; options are: "
-                    "allow_resize_to_same_host, resize_confirm_window"
+                    + ", ".join(f.name for f in fields(self))
                 )
+            checked[name] = value
+        for name, value in checked.items():
             setattr(self, name, value)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .bugs import KNOWN_BUGS
 from .cloud import Cloud
-from .config import seconds_value
+from .config import CAPACITY_OPTIONS, seconds_value
 from .guest import Workload, number
 
 
@@ -65,6 +65,7 @@ class Control:
                         "alive": svc.alive,
                         "up": cloud.computes.is_up(node.host),
                         "max_concurrent_live_migrations": node.max_concurrent_live_migrations,
+                        "nova_options": dict(node.nova_options),
                         "capacity": {rc: inv.capacity for rc, inv in rp.inventories.items()},
                         "usage": {rc: rp.usages.get(rc, 0) for rc in rp.inventories},
                         "servers": len(cloud.store.by_host.get(node.host, {})),
@@ -80,7 +81,12 @@ class Control:
         disk_gb: int = 500,
         zone: str = "nova",
         max_concurrent_live_migrations: int = 1,
+        nova_options: dict | None = None,
     ) -> dict:
+        """A new compute host; ``nova_options``: capacity options of its own nova.conf
+        (e.g. ``{"reserved_host_memory_mb": 0}``), over the cloud's."""
+        if nova_options is not None and not isinstance(nova_options, dict):
+            raise ValueError(f"nova_options must be an object of options, got {nova_options!r}")
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise ValueError(f"name must be a non-empty host name, got {name!r}")
         if not isinstance(zone, str) or not zone.strip() or len(zone) > 255:
@@ -101,6 +107,7 @@ class Control:
                 disk_gb=disk_gb,
                 zone=zone,
                 max_concurrent_live_migrations=max_concurrent_live_migrations,
+                nova_options=nova_options,
             )
         return next(h for h in self.hosts() if h["name"] == name)
 
@@ -170,12 +177,18 @@ class Control:
     # -- nova.conf options -------------------------------------------------------------
 
     def nova_options(self) -> dict:
-        """``allow_resize_to_same_host``, ``resize_confirm_window``."""
+        """``allow_resize_to_same_host``, ``resize_confirm_window`` and the computes'
+        capacity options (``reserved_host_memory_mb``, ``cpu_allocation_ratio``, ...)."""
         return self._cloud.options.as_dict()
 
     def set_nova_options(self, **options) -> dict:
+        """Change nova.conf options. Capacity options take effect on every compute at once
+        (as if each restarted with the new nova.conf: its resource tracker reports the new
+        inventory to placement), except where a host has its own value."""
         with self._cloud.lock:
             self._cloud.options.update(**options)
+            if set(options) & set(CAPACITY_OPTIONS):
+                self._cloud.computes.report_inventories()
         return self.nova_options()
 
     # -- live-migration dynamics (guest memory, links, [libvirt] options) --------

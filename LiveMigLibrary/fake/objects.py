@@ -107,6 +107,12 @@ class ComputeNode:
     hypervisor_type: str = "QEMU"
     hypervisor_version: int = 8002000
     max_concurrent_live_migrations: int = 1
+    # what the driver reports of the hypervisor (update_provider_tree's totals)
+    vcpus: int = 16
+    memory_mb: int = 32768
+    local_gb: int = 500
+    # this host's own nova.conf capacity options, over the cloud's (config.CAPACITY_OPTIONS)
+    nova_options: dict = field(default_factory=dict)
     # live migrations of this source host: running ones and those waiting
     active_migrations: set = field(default_factory=set)
     migration_queue: list = field(default_factory=list)

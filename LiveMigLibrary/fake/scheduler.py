@@ -83,8 +83,10 @@ class Scheduler:
     # -- weighers -----------------------------------------------------------
 
     def _ram_weight(self, node: ComputeNode) -> int:
-        """RAMWeigher with a positive multiplier: the most free RAM wins (spread)."""
-        return self.store.placement.providers[node.uuid].free("MEMORY_MB")
+        """RAMWeigher with a positive multiplier: the most free RAM wins (spread). It
+        weighs the host state's ``free_ram_mb`` (physical memory less the reserved and the
+        used, whatever ``ram_allocation_ratio``), not placement's capacity."""
+        return self.hosts.free_ram_mb(node)
 
     # -- select_destinations ------------------------------------------------
 

@@ -90,15 +90,31 @@ class FakeCloudKeywords(KeywordGroup):
 
     @keyword(tags=["fake-cloud"])
     def add_fake_compute_host(
-        self, name: str, vcpus: int = 16, memory_mb: int = 32768, disk_gb: int = 500
+        self,
+        name: str,
+        vcpus: int = 16,
+        memory_mb: int = 32768,
+        disk_gb: int = 500,
+        **nova_options: str,
     ) -> str:
         """Adds a compute host to the embedded fake cloud; removed when the suite ends.
 
+        Its nova-compute reports the host to Placement as Nova's does: `memory_mb` less
+        `reserved_host_memory_mb` (512 by default) times `ram_allocation_ratio`, `vcpus`
+        times the VCPU allocation ratio (4.0 by default), and so on. A host smaller than
+        what its `nova.conf` reserves gets no inventory at all (Placement refuses it), so
+        nothing is ever scheduled there.
+
         Args:
             name: Host name.
-            vcpus: VCPU inventory.
-            memory_mb: MEMORY_MB inventory.
-            disk_gb: DISK_GB inventory.
+            vcpus: Physical CPUs of the hypervisor (VCPU inventory total).
+            memory_mb: Physical memory (MEMORY_MB inventory total).
+            disk_gb: Local disk (DISK_GB inventory total).
+            **nova_options: This host's own `nova.conf` capacity options, over the cloud's:
+                `reserved_host_memory_mb`, `reserved_host_disk_mb`, `reserved_host_cpus`,
+                `cpu_allocation_ratio`, `ram_allocation_ratio`, `disk_allocation_ratio`,
+                `initial_cpu_allocation_ratio`, `initial_ram_allocation_ratio`,
+                `initial_disk_allocation_ratio`.
 
         Returns:
             The host name.
@@ -109,7 +125,9 @@ class FakeCloudKeywords(KeywordGroup):
         *** Test Cases ***
         Tiny Host
             [Tags]    fake-only
-            ${host} =    Add Fake Compute Host    tiny    vcpus=1    memory_mb=512    disk_gb=1
+            ${host} =    Add Fake Compute Host    tiny    vcpus=1    memory_mb=1024    disk_gb=1
+            ${bare} =    Add Fake Compute Host    bare    vcpus=1    memory_mb=512    disk_gb=1
+            ...    reserved_host_memory_mb=0    cpu_allocation_ratio=1.0
         ```
         """
         if not name or not str(name).strip():
@@ -117,8 +135,16 @@ class FakeCloudKeywords(KeywordGroup):
         for argument, value in (("vcpus", vcpus), ("memory_mb", memory_mb), ("disk_gb", disk_gb)):
             if value < 0:
                 raise InvalidArgument(argument, value, "zero or more")
+        from ..fake.config import capacity_options
+
+        try:
+            options = capacity_options(nova_options)
+        except ValueError as error:
+            raise InvalidArgument("nova_options", nova_options, str(error)) from None
         control = self._ctx.fake_control("Add Fake Compute Host")
-        control.add_host(name, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb)
+        control.add_host(
+            name, vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb, nova_options=options
+        )
         self._ctx.tracker.fake_hosts.append(name)
         return name
 

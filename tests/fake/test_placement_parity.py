@@ -136,12 +136,25 @@ def test_allocation_candidates_follow_capacity_usage_and_traits(admin, ctl):
     body = _candidates(admin, resources="VCPU:1,MEMORY_MB:512").json()
     assert {next(iter(r["allocations"])) for r in body["allocation_requests"]} == {rp1, rp2}
     summary = body["provider_summaries"][rp1]
-    assert summary["resources"]["VCPU"] == {"capacity": 16, "used": 0}
+    # Nova's defaults: 16 VCPUs at initial_cpu_allocation_ratio 4.0, 512 MB reserved
+    assert summary["resources"]["VCPU"] == {"capacity": 64, "used": 0}
+    assert summary["resources"]["MEMORY_MB"] == {"capacity": 32768 - 512, "used": 0}
     assert "COMPUTE_NODE" in summary["traits"]
-    # usage counts: fill compute1's VCPUs with a direct allocation
-    consumer = str(uuid.uuid4())
-    full = _body(admin, rp1, {"VCPU": 16}, consumer_generation=None)
-    assert _put(admin, consumer, full).status_code == 204
+    # usage counts: fill compute1's VCPUs with direct allocations (max_unit 16 each)
+    err = placement_error(
+        _put(admin, str(uuid.uuid4()), _body(admin, rp1, {"VCPU": 17}, consumer_generation=None)),
+        409,
+    )
+    assert "The requested amount would violate inventory constraints." in err["detail"]
+    for _ in range(4):
+        full = _body(admin, rp1, {"VCPU": 16}, consumer_generation=None)
+        assert _put(admin, str(uuid.uuid4()), full).status_code == 204
+    over = _body(admin, rp1, {"VCPU": 1}, consumer_generation=None)
+    err = placement_error(_put(admin, str(uuid.uuid4()), over), 409)
+    assert err["detail"].endswith(
+        f"Unable to allocate inventory: Unable to create allocation for 'VCPU' on resource "
+        f"provider '{rp1}'. The requested amount would exceed the capacity.  "
+    )
     body = _candidates(admin, resources="VCPU:1").json()
     assert [next(iter(r["allocations"])) for r in body["allocation_requests"]] == [rp2]
     # traits: a disabled compute carries COMPUTE_STATUS_DISABLED

@@ -78,10 +78,29 @@ def test_scheduler_pick_lists_why_each_other_host_cannot_take_it(lib, server):
 
 
 def test_short_placement_capacity_against_the_flavor(lib, server):
-    lib.add_fake_compute_host("tiny", vcpus=1, memory_mb=256, disk_gb=1)
+    # 768 MB less Nova's default reserved_host_memory_mb (512)
+    lib.add_fake_compute_host("tiny", vcpus=1, memory_mb=768, disk_gb=1)
     message = refusal(lib, server, "tiny")
     assert f"{LABEL} tiny has 256 MEMORY_MB free (flavor m1.tiny needs 512) in Placement." in (
         message
+    )
+
+
+def test_a_host_smaller_than_its_reserved_memory_has_no_inventory(lib, server):
+    lib.add_fake_compute_host("bare", vcpus=1, memory_mb=256, disk_gb=1)
+    message = refusal(lib, server, "bare")
+    assert (
+        f"{LABEL} bare has no VCPU inventory (flavor m1.tiny needs 1), no MEMORY_MB inventory "
+        "(flavor m1.tiny needs 512), no DISK_GB inventory (flavor m1.tiny needs 1) in Placement."
+    ) in message
+
+
+def test_a_flavor_over_max_unit_is_named_even_with_capacity_free(lib, server):
+    lib.add_fake_compute_host("narrow", vcpus=1, memory_mb=16384, disk_gb=100)
+    new_flavor = {"name": "m1.large", "vcpus": 4, "ram": 8192, "disk": 80}
+    facts = explain_move(lib._ctx.admin, server.id, "narrow", action="resize", flavor=new_flavor)
+    assert facts == (
+        f"{LABEL} narrow has at most 1 VCPU per server (flavor m1.large needs 4) in Placement."
     )
 
 
@@ -134,6 +153,6 @@ def test_a_resize_checks_the_new_flavor_against_the_destination(lib, server):
     new_flavor = {"name": "m1.medium", "vcpus": 2, "ram": 4096, "disk": 40}
     facts = explain_move(lib._ctx.admin, server.id, "small", action="resize", flavor=new_flavor)
     assert facts == (
-        f"{LABEL} small has 1024 MEMORY_MB free (flavor m1.medium needs 4096), 10 DISK_GB free "
+        f"{LABEL} small has 512 MEMORY_MB free (flavor m1.medium needs 4096), 10 DISK_GB free "
         "(flavor m1.medium needs 40) in Placement."
     )

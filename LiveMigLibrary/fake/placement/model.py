@@ -258,21 +258,30 @@ class Placement:
         return True
 
     def _check_capacity(self, allocation: Allocation, replacing: str | None) -> None:
+        """Placement's ``_check_capacity_exceeded``: each amount within the inventory's
+        min_unit, max_unit and step_size, and the provider's usage after the change within
+        its capacity, unless the change leaves it no more over capacity than it was (an
+        inventory shrunk under existing allocations)."""
         old = self.allocations.get(replacing, {}) if replacing else {}
         for rp_uuid, resources in allocation.items():
             rp = self.provider(rp_uuid)
             for rc, amount in resources.items():
                 inv = rp.inventories.get(rc)
+                where = f"'{rc}' on resource provider '{rp_uuid}'"
                 if inv is None:
+                    raise AllocationConflict(reason=f"Inventory for {where} invalid.")
+                max_unit = inv.max_unit if inv.max_unit is not None else inv.total
+                if amount < inv.min_unit or amount > max_unit or amount % inv.step_size:
                     raise AllocationConflict(
-                        reason=f"Inventory for '{rc}' on resource provider '{rp_uuid}' invalid."
+                        reason=f"Unable to create allocation for {where}. The requested "
+                        "amount would violate inventory constraints."
                     )
-                freed = old.get(rp_uuid, {}).get(rc, 0)
-                if rp.usages.get(rc, 0) - freed + amount > inv.capacity:
+                used = rp.usages.get(rc, 0)
+                after = used - old.get(rp_uuid, {}).get(rc, 0) + amount
+                if after > inv.capacity and after > used:
                     raise AllocationConflict(
-                        reason=f"Unable to allocate inventory for consumer. Unable to "
-                        f"allocate {amount} {rc} on resource provider {rp_uuid}. "
-                        f"The requested amount would exceed the capacity."
+                        reason=f"Unable to create allocation for {where}. The requested "
+                        "amount would exceed the capacity."
                     )
 
     def put(

@@ -384,21 +384,26 @@ def hypervisor(req: ApiRequest, node: ComputeNode, detail: bool, servers: bool =
             }
         )
         if not req.mv("2.88"):
-            rp = store.placement.providers[node.uuid]
-            inv, use = rp.inventories, rp.usages
+            # the compute node record as the resource tracker keeps it (_update_usage):
+            # driver totals; used = the reserved_host_* options plus the instances' and
+            # moves' allocations (integer fields: reserved disk MB floor to GB)
+            use = store.placement.providers[node.uuid].usages
+            conf = req.cloud.computes.conf(node)
+            memory_used = conf["reserved_host_memory_mb"] + use.get("MEMORY_MB", 0)
+            disk_used = conf["reserved_host_disk_mb"] // 1024 + use.get("DISK_GB", 0)
             v.update(
                 {
-                    "vcpus": inv["VCPU"].total,
-                    "memory_mb": inv["MEMORY_MB"].total,
-                    "local_gb": inv["DISK_GB"].total,
-                    "vcpus_used": use.get("VCPU", 0),
-                    "memory_mb_used": use.get("MEMORY_MB", 0) + 512,
-                    "local_gb_used": use.get("DISK_GB", 0),
-                    "free_ram_mb": inv["MEMORY_MB"].total - use.get("MEMORY_MB", 0) - 512,
-                    "free_disk_gb": inv["DISK_GB"].total - use.get("DISK_GB", 0),
+                    "vcpus": node.vcpus,
+                    "memory_mb": node.memory_mb,
+                    "local_gb": node.local_gb,
+                    "vcpus_used": conf["reserved_host_cpus"] + use.get("VCPU", 0),
+                    "memory_mb_used": memory_used,
+                    "local_gb_used": disk_used,
+                    "free_ram_mb": node.memory_mb - memory_used,
+                    "free_disk_gb": node.local_gb - disk_used,
                     "current_workload": 0,
                     "running_vms": len(store.by_host.get(node.host, {})),
-                    "disk_available_least": inv["DISK_GB"].total - use.get("DISK_GB", 0),
+                    "disk_available_least": node.local_gb - use.get("DISK_GB", 0),
                     # a JSON string until 2.28, an object from 2.28 on
                     "cpu_info": CPU_INFO if req.mv("2.28") else json.dumps(CPU_INFO),
                 }
