@@ -17,7 +17,8 @@ Re-record from real Nova (needs ``.venv-nova``, see ``launcher.py``)::
 
 ``record`` keeps each call's ``difference`` note (kind ``to-fix`` or ``deliberate``,
 with its reason) and marks calls where the fake now differs and no note exists as
-``to-fix``, so nothing is hidden: the replay fails on any difference not noted there.
+``to-fix``, so nothing is hidden. The replay fails on every difference except the
+``deliberate`` keys: a ``to-fix`` note documents a failure, it does not excuse it.
 """
 
 from __future__ import annotations
