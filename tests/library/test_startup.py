@@ -27,6 +27,33 @@ def installed(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
+def test_openstacksdk_is_imported_at_the_first_cloud_call_not_with_the_library():
+    done = run_python(
+        """
+        import sys
+        from LiveMigLibrary import LiveMigLibrary
+        from LiveMigLibrary.errors import LiveMigError
+        print("with the library:", "openstack" in sys.modules)
+        try:
+            LiveMigLibrary(computs=3)
+        except LiveMigError as error:
+            print("misspelled argument:", type(error).__name__, "openstack" in sys.modules)
+        lib = LiveMigLibrary(computes=1)
+        print("configured:", "openstack" in sys.modules)
+        hosts = lib.get_compute_hosts()
+        print("first keyword:", hosts, "openstack" in sys.modules)
+        lib.close()
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "with the library: False",
+        "misspelled argument: UnknownImportArgument False",
+        "configured: False",
+        "first keyword: ['compute1'] True",
+    ]
+
+
 @pytest.mark.skipif(not installed("netaddr"), reason="netaddr is not installed")
 def test_netaddr_runs_only_when_used_and_then_works():
     done = run_python(
