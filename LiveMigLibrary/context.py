@@ -52,6 +52,8 @@ class Settings:
     name_prefix: str
     api_timeout: timedelta | None = None  # None: clouds.yaml's api_timeout, else 60 s
     fake_nova_options: dict | None = None  # the embedded fake's nova.conf ([DEFAULT])
+    # how to stop/start a real cloud's nova-compute (compute_process.ComputeProcessCommand)
+    compute_process_command: object | None = None
 
 
 class LibraryContext:

@@ -20,6 +20,7 @@ from .importing import (
 )
 from .keywords import (
     BatchKeywords,
+    ComputeProcessKeywords,
     ConnectionKeywords,
     DrainKeywords,
     EvidenceKeywords,
@@ -46,6 +47,7 @@ class LiveMigLibrary(
     MigrationDynamicsKeywords,
     MoveKeywords,
     HostKeywords,
+    ComputeProcessKeywords,
     PlacementKeywords,
     FakeCloudKeywords,
     DrainKeywords,
@@ -118,10 +120,27 @@ class LiveMigLibrary(
 
     [Inject Fake Cloud Fault] makes the fake fail where a data centre does (builds,
     conductor pre-checks, the destination's preparation, the copy, API answers), and
-    [Stop Compute Service Process] kills a host's nova-compute. Each firing of a fault is
+    [Stop Compute Service Process] kills a host's nova-compute (on a real cloud it runs the
+    `compute_process_command` import argument, see below). Each firing of a fault is
     logged at INFO as it happens, e.g. `Fault 3 fired: live_migration/hang for server
     livemig-1a2b3c4d-web on host compute1 at t=12.0s`. Fault rules and stopped processes
     are undone when the suite ends. Tests using them carry the tag `fake-only`.
+
+    ## Compute processes (evacuation on a real cloud)
+
+    Evacuation needs a dead compute, and only its restart cleans up (Nova's `init_host`).
+    On a real cloud [Stop Compute Service Process] and [Start Compute Service Process]
+    run the deployment's own command, the import argument `compute_process_command`:
+    a command line with `{action}` (`stop`/`start`) and `{host}`, split into arguments
+    (no shell), run with a timeout, its exit status and output logged (not when given as
+    a `Secret`). Tests that need it call [Require Compute Process Control], which skips
+    them when it is not set, and reserve the hosts they kill ([Reserve Compute Hosts]).
+
+    ```robotframework
+    *** Settings ***
+    Library    LiveMigLibrary    cloud=devstack-admin
+    ...    compute_process_command=ssh {host} sudo systemctl {action} devstack@n-cpu
+    ```
 
     ## Examples
 
@@ -169,6 +188,7 @@ class LiveMigLibrary(
         network: str = "none",
         name_prefix: str = "livemig",
         api_timeout: timedelta | None = None,
+        compute_process_command: Secret | str | None = None,
         **unknown: str,
     ):
         """Configures the library; nothing is contacted until a keyword needs the cloud.
@@ -207,6 +227,14 @@ class LiveMigLibrary(
                 A wait's `timeout` also bounds the calls it makes, so a cloud that stops
                 answering fails the wait in time with `the cloud did not answer`, naming
                 the call.
+            compute_process_command: How to stop and start a real cloud's nova-compute on
+                one host, for [Stop Compute Service Process] and [Start Compute Service
+                Process] (evacuation after a compute dies): a command line with `{action}`
+                (`stop` or `start`) and `{host}`, e.g. `ssh {host} sudo systemctl {action}
+                devstack@n-cpu`. Run without a shell, with a timeout; give it as a `Secret`
+                to keep the command and its output out of the log. Empty: tests that need
+                it skip ([Require Compute Process Control]). Not for the embedded fake,
+                which stops its computes itself.
             positional: Not accepted: every import argument is named (`name=value`).
             unknown: Not accepted: a name that is not one of the above fails the importing
                 suite's setup, naming the closest valid argument (`computs` -> `computes`).
@@ -266,6 +294,7 @@ class LiveMigLibrary(
             raise InvalidArgument("name_prefix", name_prefix, "a non-empty text")
         if not network or not network.strip():
             raise InvalidArgument("network", network, "none, auto or a network name or id")
+        process_command = _compute_process_command(compute_process_command, cloud)
         check_cloud_names(cloud=cloud, member_cloud=(member_cloud or "").strip())
         settings = Settings(
             cloud=cloud,
@@ -284,6 +313,7 @@ class LiveMigLibrary(
             network=network.strip(),
             name_prefix=name_prefix.strip(),
             api_timeout=api_timeout,
+            compute_process_command=process_command,
         )
         self._ctx = LibraryContext(settings)
         self.ROBOT_LIBRARY_LISTENER = self
@@ -375,6 +405,24 @@ class LiveMigLibrary(
             run.write()
         except Exception as error:
             logger.warn(f"LiveMigLibrary could not write {run.output_dir}/migrations.json: {error}")
+
+
+def _compute_process_command(value, cloud: str | None):
+    """The parsed `compute_process_command`, None when empty; fails naming what is wrong."""
+    from .compute_process import ARGUMENT, ComputeProcessCommand
+
+    secret = isinstance(value, Secret)
+    text = (value.value if secret else value or "").strip()
+    if not text:
+        return None
+    if not cloud:
+        raise InvalidArgument(
+            ARGUMENT,
+            "<secret>" if secret else text,
+            "empty with the embedded fake cloud, which stops and starts its computes itself "
+            "(the command is for a real cloud: cloud=...)",
+        )
+    return ComputeProcessCommand.parse(text, secret=secret)
 
 
 def _output_location():

@@ -77,6 +77,11 @@ class Conductor:
             return
         spec = self.store.request_specs[live[0].uuid]
         build_spec = dataclasses.replace(spec, num_instances=len(live))
+        # A 2.74 host is for this build only: Nova never persists a RequestSpec's
+        # requested_destination (RequestSpec._get_update_primitives), so later moves of
+        # the server are scheduled freely.
+        for inst in live:
+            self.store.request_specs[inst.uuid].requested_destination = None
         try:
             nodes = self.scheduler.select_destinations(
                 build_spec, [i.uuid for i in live], spec.project_id, spec.user_id

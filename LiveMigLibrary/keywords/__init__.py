@@ -12,10 +12,12 @@ from .load import LoadKeywords
 from .migrations import MigrationKeywords
 from .moves import MoveKeywords
 from .placement import PlacementKeywords
+from .processes import ComputeProcessKeywords
 from .servers import ServerKeywords
 
 __all__ = [
     "BatchKeywords",
+    "ComputeProcessKeywords",
     "ConnectionKeywords",
     "DrainKeywords",
     "EvidenceKeywords",

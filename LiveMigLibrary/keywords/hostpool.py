@@ -116,7 +116,17 @@ class HostPoolKeywords(KeywordGroup):
         hosts = list(ctx.hosts.owners.get(owner, []))
         if not hosts:
             return []
-        problems = self._restore_services(hosts) if ctx.connected else []
+        problems = []
+        if ctx.connected:
+            # a host whose compute this test stopped gets it back first: a released host
+            # must be whole for the next test, and Nova lifts a forced-down flag only after
+            # the restarted compute cleaned up its evacuations
+            for host in [h for h in ctx.tracker.stopped_computes if h in hosts]:
+                try:
+                    self._restart_stopped_compute(host)
+                except Exception as error:  # noqa: BLE001 - noted; releasing goes on
+                    problems.append(f"Starting the nova-compute process of {host} failed: {error}")
+            problems += self._restore_services(hosts)
         released = ctx.hosts.release(owner)
         logger.info(f"Released compute host(s) {', '.join(released)}.")
         for problem in problems:

@@ -16,6 +16,14 @@ eventlet-era libraries that must not meet tempest's)::
     .venv-nova/bin/python -m tests.conformance.harness --computes 3 --clouds-yaml ./clouds.yaml
 
 It prints ``endpoint: ...`` and ``clouds_yaml: ...`` and serves until interrupted.
+
+A test can stop and restart a compute the way Nova's functional tests do
+(``compute.stop()``, ``restart_compute_service(..., keep_hypervisor_state=True)``: a new
+``ComputeManager`` whose ``init_host`` cleans up, on the old fake driver that still knows
+its guests), through ``POST /control/computes/<host>/<stop|start>`` on the same port. The
+request must carry the token of ``--control-file`` (written 0600, as the clouds.yaml);
+``tests/conformance/compute_control.py`` is the command-line client the library's
+``compute_process_command`` runs.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import copy
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import tempfile
@@ -50,6 +59,7 @@ from .identity import (
     ImageApp,
     Keystone,
     PathDispatcher,
+    json_reply,
 )
 
 # The embedded fake's image and host size, so one suite runs unchanged on both clouds.
@@ -113,11 +123,31 @@ class _NovaServices(test.TestCase, integrated_helpers.InstanceHelperMixin):
             nova_fixtures.OSAPIFixture(api_version="v2.1", stub_keystone=False)
         )
         # One controller host for both, as the embedded fake (and devstack) has it.
+        self.stopped_computes: set[str] = set()
         self.start_service("conductor", host=CONTROLLER_HOST)
         self.start_service("scheduler", host=CONTROLLER_HOST)
         for i in range(1, self.compute_count + 1):
             self._start_compute(f"compute{i}")
         fake_network.set_stub_network_methods(self)
+
+    def stop_compute(self, host: str) -> str:
+        """The host's nova-compute dies: no heartbeat, no RPC served, guests left as they are."""
+        if host in self.stopped_computes:
+            return "already stopped"
+        self.computes[host].stop()
+        self.stopped_computes.add(host)
+        return "stopped"
+
+    def start_compute(self, host: str) -> str:
+        """A new nova-compute on the host, on the hypervisor state the old one left: its
+        ``init_host`` runs the start-up clean-up (evacuated guests, interrupted work)."""
+        if host not in self.stopped_computes:
+            return "already running"
+        self.computes[host] = self.restart_compute_service(
+            self.computes[host], keep_hypervisor_state=True
+        )
+        self.stopped_computes.discard(host)
+        return "started"
 
     def nova_app(self):
         return self.api_fixture.app()
@@ -145,6 +175,7 @@ class NovaHarness:
         self.computes = computes
         self.log_file = Path(log_file or tempfile.mkdtemp(prefix="livemig-nova-") + "/nova.log")
         self.keystone = Keystone()
+        self.control_token = secrets.token_urlsafe(24)
         self._port = port
         self._services: _NovaServices | None = None
         self._server = None
@@ -175,6 +206,7 @@ class NovaHarness:
                 "/image": AuthTokenMiddleware(
                     ImageApp(lambda: services.glance.images, base), self.keystone
                 ),
+                "/control": ComputeControlApp(services, self.control_token),
             }
         )
         self._server = eventlet.spawn(
@@ -228,6 +260,62 @@ class NovaHarness:
         os.replace(tmp, path)
         return path
 
+    def write_control_file(self, path: str | os.PathLike) -> Path:
+        """Where and how ``compute_control.py`` reaches the control endpoint (0600: a token)."""
+        return _write_private_json(
+            Path(path), {"endpoint": self.endpoint + "/control", "token": self.control_token}
+        )
+
+
+def _write_private_json(path: Path, content: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".control-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(content, indent=2) + "\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+class ComputeControlApp:
+    """``POST /computes/<host>/<stop|start>`` with ``X-Control-Token``: what a deployment's
+    ``systemctl stop|start nova-compute`` is to a real host. Answers when it is done (a
+    start returns after ``init_host``)."""
+
+    ACTIONS = ("stop", "start")
+
+    def __init__(self, services: _NovaServices, token: str):
+        self.services = services
+        self.token = token
+
+    def __call__(self, environ, start_response):
+        given = environ.get("HTTP_X_CONTROL_TOKEN", "")
+        if not secrets.compare_digest(given, self.token):
+            return json_reply(start_response, 401, {"error": "a valid X-Control-Token is needed"})
+        parts = environ.get("PATH_INFO", "").strip("/").split("/")
+        if len(parts) != 3 or parts[0] != "computes" or parts[2] not in self.ACTIONS:
+            return json_reply(
+                start_response, 404, {"error": "POST /control/computes/<host>/<stop|start>"}
+            )
+        if environ.get("REQUEST_METHOD") != "POST":
+            return json_reply(start_response, 405, {"error": "only POST"})
+        host, action = parts[1], parts[2]
+        if host not in self.services.computes:
+            known = ", ".join(sorted(self.services.computes))
+            return json_reply(
+                start_response, 404, {"error": f"no compute host {host!r}; hosts: {known}"}
+            )
+        try:
+            if action == "stop":
+                result = self.services.stop_compute(host)
+            else:
+                result = self.services.start_compute(host)
+        except Exception as error:  # noqa: BLE001 - the caller sees why, the harness lives on
+            logging.getLogger(__name__).exception("control: %s %s failed", action, host)
+            return json_reply(start_response, 500, {"error": f"{action} {host} failed: {error}"})
+        logging.getLogger(__name__).info("control: %s %s: %s", action, host, result)
+        return json_reply(start_response, 200, {"host": host, "action": action, "result": result})
+
 
 class _NullLog:
     def write(self, *_):
@@ -244,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     parser.add_argument("--clouds-yaml", help="write a clouds.yaml for the harness here")
     parser.add_argument("--log-file", help="Nova's and Placement's log (default: a temp file)")
+    parser.add_argument(
+        "--control-file",
+        help="write the compute control endpoint and its token here (for compute_control.py)",
+    )
     args = parser.parse_args(argv)
     harness = NovaHarness(computes=args.computes, port=args.port, log_file=args.log_file)
     harness.start()
@@ -252,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.clouds_yaml:
         path = harness.write_clouds_yaml(args.clouds_yaml)
         print(f"clouds_yaml: {path} (clouds: {ADMIN_CLOUD}, {MEMBER_CLOUD})", flush=True)
+    if args.control_file:
+        path = harness.write_control_file(args.control_file)
+        print(f"control_file: {path}", flush=True)
     print("ready", flush=True)
     stopping = eventlet.event.Event()
 

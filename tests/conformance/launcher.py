@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import queue
+import shlex
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -48,6 +50,7 @@ class RealNova:
         self.computes = computes
         self.clouds_yaml = self.workdir / "clouds.yaml"
         self.log_file = self.workdir / "nova.log"
+        self.control_file = self.workdir / "control.json"
         self.endpoint = ""
         self._proc: subprocess.Popen | None = None
         self._console: list[str] = []
@@ -61,6 +64,7 @@ class RealNova:
             f"--computes={self.computes}",
             f"--clouds-yaml={self.clouds_yaml}",
             f"--log-file={self.log_file}",
+            f"--control-file={self.control_file}",
         ]
         env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
         self._proc = subprocess.Popen(
@@ -101,6 +105,14 @@ class RealNova:
         except BaseException:
             self.stop()
             raise
+
+    @property
+    def compute_process_command(self) -> str:
+        """The library's ``compute_process_command`` for this harness: its computes are
+        stopped and restarted by ``compute_control.py`` (run by this test venv's Python)."""
+        client = ROOT / "tests" / "conformance" / "compute_control.py"
+        argv = [sys.executable, str(client), "--control-file", str(self.control_file)]
+        return shlex.join(argv) + " {action} {host}"
 
     def stop(self) -> None:
         if self._proc is None:

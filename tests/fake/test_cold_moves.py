@@ -337,3 +337,16 @@ def test_flavor_create_and_delete_by_admin(admin, member):
     assert nova_error(member.compute("DELETE", f"/flavors/{flavor['id']}"), 403)
     assert admin.compute("DELETE", f"/flavors/{flavor['id']}").status_code == 202
     assert admin.compute("GET", f"/flavors/{flavor['id']}").status_code == 404
+
+
+def test_a_create_on_a_named_host_does_not_pin_the_later_moves(admin, ctl):
+    """2.74's `host` is for the build only: Nova never persists a RequestSpec's
+    requested_destination, so a later cold migration is scheduled freely (the fake once
+    kept it and sent the move back to the same host, which failed it)."""
+    sid = admin.boot("pinned-at-create", host="compute1")
+    advance_until(ctl, lambda: admin.server(sid)["status"] == "ACTIVE")
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == "compute1"
+    assert admin.action(sid, {"migrate": None}).status_code == 202
+    watch(admin, ctl, sid, "VERIFY_RESIZE")
+    mig = cold_migration_of(admin, sid)
+    assert (mig["status"], mig["dest_compute"]) == ("finished", "compute2")

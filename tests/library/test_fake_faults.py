@@ -9,7 +9,7 @@ import pytest
 from LiveMigLibrary import LiveMigLibrary
 from LiveMigLibrary import clock as clock_module
 from LiveMigLibrary.clock import describe_fired_fault
-from LiveMigLibrary.errors import CheckFailed, FakeCloudRequired, InvalidArgument
+from LiveMigLibrary.errors import CheckFailed, FakeCloudRequired, InvalidArgument, NotConfigured
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
@@ -65,7 +65,9 @@ def test_fault_misuse_fails_before_the_fake_is_started(kwargs, argument):
 
 def test_fault_and_process_keywords_need_the_fake():
     library = LiveMigLibrary(cloud="some-real-cloud")
-    with pytest.raises(FakeCloudRequired, match="Stop Compute Service Process"):
+    with pytest.raises(
+        NotConfigured, match="Stop Compute Service Process.*compute_process_command"
+    ):
         library.stop_compute_service_process("compute1")
     with pytest.raises(FakeCloudRequired, match="Inject Fake Cloud Fault"):
         library.inject_fake_cloud_fault("build", "error")
