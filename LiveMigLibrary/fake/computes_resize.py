@@ -21,11 +21,12 @@ parked work, as for the other compute tasks).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
-from .config import Durations, NovaOptions
+from .config import PERIODIC_INTERVAL, Durations, NovaOptions
 from .context import RequestContext
-from .exception import FakeCloudError, MigrationError, UnableToMigrateToSelf
+from .exception import FakeCloudError, MigrationError, ResizeError, UnableToMigrateToSelf
 from .instance_actions import InstanceActions
 from .objects import (
     ACTIVE,
@@ -172,6 +173,10 @@ class ResizeComputes:
             return
         if not self._on(mig.source_compute, self._disk_copied, mig, action, ev):
             return
+        rule = self.faults.match("resize_instance", instance=inst, host=mig.source_compute)
+        if rule is not None:
+            self._resize_instance_failed(mig, inst, action, ev, rule)
+            return
         self._set_status(mig, "post-migrating")
         # the instance points at the destination from here on (nova _resize_instance)
         self.store.set_host(
@@ -183,6 +188,26 @@ class ResizeComputes:
         )
         self.actions.event_finish(action, ev)
         self.cast(self.durations.queue, mig, self.finish_resize, name="finish_resize_cast")
+
+    def _resize_instance_failed(self, mig: Migration, inst: Instance, action, ev, rule) -> None:
+        """``migrate_disk_and_power_off`` raised on the source (nova ``resize_instance``).
+
+        ``errors_out_migration_ctxt`` makes the migration ``error``,
+        ``_error_out_instance_on_exception`` the server ``ERROR`` (``reverts_task_state``
+        clears its task, ``wrap_instance_fault`` records the fault) and
+        ``_revert_allocation`` moves the source allocation the migration held back to the
+        server, replacing its destination claim. The server never left the source.
+        """
+        error = ResizeError(
+            reason=rule.message or f"migrate_disk_and_power_off failed on {mig.source_compute}"
+        )
+        placement = self.store.placement
+        placement.delete(inst.uuid)
+        placement.move(mig.uuid, inst.uuid, inst.project_id, inst.user_id)
+        self._set_status(mig, "error")
+        inst.update(vm_state=ERROR, task_state=None, updated_at=self.clock.now())
+        self._fault(inst, str(error))
+        self.actions.event_finish(action, ev, error)
 
     # -- finish_resize (destination) ----------------------------------------------
 
@@ -242,9 +267,17 @@ class ResizeComputes:
         )
         inst.launched_at = now
         self.actions.event_finish(action, ev)
-        window = self.options.resize_confirm_window
-        if window > 0:  # _poll_unconfirmed_resizes on the destination
-            self.cast(window, mig, self._poll_unconfirmed_resize, name="poll_unconfirmed_resizes")
+        if self.options.resize_confirm_window > 0:
+            self._poll_when_due(mig)
+
+    def _poll_when_due(self, mig: Migration) -> None:
+        """Wait for the destination's first ``_poll_unconfirmed_resizes`` run that finds
+        the migration: a periodic task (every ``PERIODIC_INTERVAL``) that confirms
+        ``finished`` migrations last updated ``resize_confirm_window`` or more ago."""
+        due = mig.updated_at + self.options.resize_confirm_window
+        tick = math.ceil(due / PERIODIC_INTERVAL - 1e-9) * PERIODIC_INTERVAL
+        delay = max(tick - self.clock.now(), 0.0)
+        self.cast(delay, mig, self._poll_unconfirmed_resize, name="poll_unconfirmed_resizes")
 
     def _poll_unconfirmed_resize(self, mig: Migration) -> None:
         mig.event = None
@@ -252,6 +285,12 @@ class ResizeComputes:
         if inst is None or mig.status != "finished":
             return
         if not self._on(mig.dest_compute, self._poll_unconfirmed_resize, mig):
+            return
+        window = self.options.resize_confirm_window
+        if window <= 0:  # switched off meanwhile: the periodic task returns at once
+            return
+        if self.clock.now() < mig.updated_at + window:  # the window grew meanwhile
+            self._poll_when_due(mig)
             return
         if inst.vm_state != RESIZED or inst.task_state is not None:
             return

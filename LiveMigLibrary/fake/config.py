@@ -167,6 +167,11 @@ class NovaOptions:
 
 # nova.conf options the fake follows
 SERVICE_DOWN_TIME = 60.0  # [DEFAULT] service_down_time
+# oslo.service's periodic_task DEFAULT_INTERVAL: how often a compute runs a periodic task
+# declared without `spacing` (e.g. _poll_unconfirmed_resizes). The fake's computes run
+# them at whole multiples of it since the cloud started (Nova adds a random initial delay
+# of up to periodic_fuzzy_delay; the fake keeps the phase fixed, so tests are repeatable).
+PERIODIC_INTERVAL = 60.0
 DEFAULT_QUOTAS = {  # [quota] defaults (network ones: what the proxy APIs showed before 2.36)
     "fixed_ips": -1,
     "floating_ips": 10,

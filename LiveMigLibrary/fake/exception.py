@@ -148,6 +148,11 @@ class MigrationError(FakeCloudError):
     msg_fmt = "Migration error: %(reason)s"
 
 
+class ResizeError(FakeCloudError):
+    code = 500
+    msg_fmt = "Resize error: %(reason)s"
+
+
 class HypervisorNotFound(NotFound):
     msg_fmt = "Hypervisor %(hypervisor)s could not be found."
 

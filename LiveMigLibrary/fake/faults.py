@@ -15,6 +15,7 @@ Points and kinds (see docs/fake-cloud.md for what each does to the model):
   ``destination_down`` (that compute dies as the copy starts)
 - ``api``: ``status`` (any OpenStack HTTP request; ``path`` glob, ``method``)
 - ``prep_resize``, ``finish_resize``, ``rebuild`` (evacuation): ``error`` on the destination
+- ``resize_instance``: ``error`` on the source (its disk copy and power-off fail)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ POINTS = {
     "api": ("status",),
     # cold migration / resize / evacuation: the compute step fails
     "prep_resize": ("error",),  # on the destination (host: destination)
+    "resize_instance": ("error",),  # on the source (host: source)
     "finish_resize": ("error",),  # on the destination (host: destination)
     "rebuild": ("error",),  # evacuation, on the destination (host: destination)
 }

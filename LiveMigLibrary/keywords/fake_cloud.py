@@ -198,6 +198,10 @@ class FakeCloudKeywords(KeywordGroup):
           `destination_down` (that compute's process dies as the copy starts; computes
           killed by faults are started again when the suite ends).
         - `api`: `status` (an OpenStack API request is answered with HTTP `status`).
+        - Cold migration and resize: `prep_resize` / `finish_resize`: `error` on the
+          destination; `resize_instance`: `error` on the source (its disk copy fails:
+          migration `error`, server `ERROR` still on the source with its allocation
+          there). Evacuation: `rebuild`: `error` on the destination.
 
         Every firing is logged at INFO when the library next hears from the fake, e.g.
         `Fault 3 fired: live_migration/hang for server livemig-1a2b3c4d-web on host
@@ -209,8 +213,9 @@ class FakeCloudKeywords(KeywordGroup):
             kind: What happens there (see the table).
             server: Glob on the server name (default: any server). Not for `api`.
             host: Host the operation runs on: the build's host, the migration's source for
-                `live_migration`, its destination for `pre_live_migration` and `conductor`
-                (default: any). Not for `api`.
+                `live_migration` and `resize_instance`, its destination for
+                `pre_live_migration`, `conductor`, `prep_resize`, `finish_resize` and
+                `rebuild` (default: any). Not for `api`.
             count: How many times it fires before it is dropped; `None` for every time.
             skip: How many matching operations pass before it fires, e.g. `skip=2    count=1`
                 makes only the third build fail.

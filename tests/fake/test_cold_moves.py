@@ -252,18 +252,45 @@ def test_quota_is_checked_for_the_increase(admin, ctl, active_server):
     assert msg.startswith("Quota exceeded for cores")
 
 
-def test_resize_confirm_window_confirms_on_the_clock(cloud, admin, ctl, active_server):
+def test_resize_confirm_window_confirms_at_the_next_periodic_run(cloud, admin, ctl, active_server):
+    """Nova confirms in the destination's _poll_unconfirmed_resizes, a periodic task run
+    every 60 s (oslo.service's default interval), once the migration has been `finished`
+    for resize_confirm_window seconds: at the first run after the window, not at its end."""
     sid, _ = active_server
     cloud.control.set_nova_options(resize_confirm_window=30)
     try:
         admin.action(sid, {"migrate": None})
         watch(admin, ctl, sid, "VERIFY_RESIZE")
-        ctl.advance(29)
+        finished = ctl.now()  # the record went `finished` within the last 0.1 s
+        tick = (int((finished + 30) // 60) + 1) * 60.0  # first run after the window
+        assert tick - (finished + 30) > 0.5, "the window ends right at a run: pick another"
+        ctl.advance(finished + 30.5 - ctl.now())  # the window has passed ...
+        assert admin.server(sid)["status"] == "VERIFY_RESIZE"  # ... but no run since
+        ctl.advance(tick - 0.2 - ctl.now())
         assert admin.server(sid)["status"] == "VERIFY_RESIZE"
-        ctl.advance(2)
+        ctl.advance(0.4)  # the periodic task runs
         ctl.settle()
         assert admin.server(sid)["status"] == "ACTIVE"
-        assert cold_migration_of(admin, sid)["status"] == "confirmed"
+        mig = cold_migration_of(admin, sid)
+        assert mig["status"] == "confirmed"
+        history = [s["status"] for s in ctl.migration_history(mig["id"])]
+        assert history[-2:] == ["confirming", "confirmed"]
+    finally:
+        cloud.control.set_nova_options(resize_confirm_window=0)
+
+
+def test_resize_confirm_window_switched_off_before_the_run_confirms_nothing(
+    cloud, admin, ctl, active_server
+):
+    sid, _ = active_server
+    cloud.control.set_nova_options(resize_confirm_window=30)
+    try:
+        admin.action(sid, {"migrate": None})
+        watch(admin, ctl, sid, "VERIFY_RESIZE")
+        cloud.control.set_nova_options(resize_confirm_window=0)
+        ctl.advance(300)
+        assert admin.server(sid)["status"] == "VERIFY_RESIZE"
+        assert cold_migration_of(admin, sid)["status"] == "finished"
     finally:
         cloud.control.set_nova_options(resize_confirm_window=0)
 
@@ -311,6 +338,39 @@ def test_finish_resize_failure_leaves_the_server_in_error_on_the_destination(
     assert {k: v["resources"] for k, v in admin.allocations(sid).items()} == {
         admin.rp_uuid(other(src)): TINY
     }
+
+
+def test_resize_instance_failure_errors_the_server_on_its_source_with_its_allocation(
+    admin, ctl, active_server
+):
+    """nova resize_instance: errors_out_migration_ctxt (migration `error`),
+    _error_out_instance_on_exception (ERROR), reverts_task_state, wrap_instance_fault and
+    _revert_allocation (the source allocation back to the server, the destination claim
+    gone). The disk copy failed on the source, so the server never left it."""
+    sid, src = active_server
+    ctl.add_fault("resize_instance", "error", host=other(src))  # not the source: no match
+    rule = ctl.add_fault("resize_instance", "error", host=src, message="disk copy failed")
+    admin.action(sid, {"resize": {"flavorRef": admin.flavor_id("m1.small")}})
+    _, migs = watch(admin, ctl, sid, "ERROR")
+    assert migs == ["pre-migrating", "migrating", "error"]
+    srv = admin.server(sid)
+    assert (srv["OS-EXT-SRV-ATTR:host"], srv["OS-EXT-STS:task_state"]) == (src, None)
+    assert srv["fault"]["message"] == "Resize error: disk copy failed"
+    assert srv["flavor"]["original_name"] == "m1.tiny"
+    mig = cold_migration_of(admin, sid)
+    assert mig["dest_compute"] == other(src)
+    assert admin.allocations(mig["uuid"]) == {}
+    assert {k: v["resources"] for k, v in admin.allocations(sid).items()} == {
+        admin.rp_uuid(src): TINY
+    }
+    assert admin.usages(admin.rp_uuid(other(src))) == {"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}
+    assert [f["rule"] for f in ctl.fired_faults()] == [rule["id"]]
+    actions = admin.compute("GET", f"/servers/{sid}/os-instance-actions").json()
+    resize = next(a for a in actions["instanceActions"] if a["action"] == "resize")
+    body = admin.compute("GET", f"/servers/{sid}/os-instance-actions/{resize['request_id']}")
+    events = {e["event"]: e["result"] for e in body.json()["instanceAction"]["events"]}
+    assert events["compute_resize_instance"] == "Error"
+    assert "compute_finish_resize" not in events
 
 
 def test_deleting_a_server_in_verify_resize_frees_both_hosts(admin, ctl, active_server):
