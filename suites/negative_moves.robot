@@ -55,3 +55,20 @@ Member User Is Forbidden To Cold Migrate Or Evacuate
     Use Admin User
     ${source} =    Get Server Host    ${server}
     Server Should Be Untouched On Host    ${server}    ${source}
+
+Cold Migration And Resize From A Down Host Are Refused
+    [Documentation]    The source compute takes part in a cold move, so Nova refuses one
+    ...    from a host whose compute service is down (409, "Service is unavailable at this
+    ...    time.") and moves nothing, also when the host is disabled as well (nova bug
+    ...    1938326 accepted that, and the move then waited for a compute that never
+    ...    answered). The test owns the host it takes down.
+    [Tags]    resize    bug-1938326
+    ${source}    ${spare} =    Reserve Compute Hosts    2
+    ${server} =    Create One Active Server On Host    ${source}    from-down-host
+    Disable Compute Service    ${source}    reason=hardware failure
+    Force Compute Service Down    ${source}
+    ${message} =    Move Of Server Should Be Refused    ${server}    cold-migration    Conflict
+    ...    host=${spare}
+    Should Contain    ${message}    Service is unavailable at this time
+    Move Of Server Should Be Refused    ${server}    resize    Conflict    flavor=${RESIZE_FLAVOR}
+    Refused Live Migration Should Leave No Trace    ${server}    ${source}

@@ -48,6 +48,10 @@ KNOWN_BUGS = {
     "1922053": "Lifting a compute service's forced_down flag is accepted while evacuations "
     "from its host are still 'done' (its compute never restarted and cleaned up). "
     "(nova/tests/functional/regressions/test_bug_1922053.py)",
+    "1938326": "A cold migration or resize from a host whose compute service is disabled "
+    "and down is accepted (fixed Nova: 409 'Service is unavailable at this time.' for any "
+    "down source); the move then waits for a source compute that never answers. "
+    "(nova/tests/functional/regressions/test_bug_1938326.py)",
     "completed-on-source": "The migration record reaches 'completed' while the server "
     "stays on the source host (a false positive for any test "
     "that checks the record alone).",

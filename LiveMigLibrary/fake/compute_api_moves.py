@@ -13,7 +13,7 @@ from .computes_resize import ResizeComputes
 from .conductor_migrate import MoveConductor
 from .config import Durations, NovaOptions
 from .context import RequestContext
-from .exception import BadRequest, ComputeHostNotFound, TooManyInstances
+from .exception import BadRequest, ComputeHostNotFound, ServiceUnavailable, TooManyInstances
 from .instance_actions import InstanceActions
 from .objects import ACTIVE, ERROR, RESIZED, STOPPED, Flavor, Instance, Migration
 from .store import Store, new_uuid
@@ -86,6 +86,7 @@ class MoveAPI:
         api_name = "resize" if flavor_ref is not None else "migrate"
         ComputeAPI.check_lock(ctx, inst)
         ComputeAPI.check_state(inst, api_name, COLD_MOVABLE)
+        self._check_source_is_up(inst)
         if host is not None:  # _validate_host_for_cold_migrate
             if host == inst.host:
                 raise CannotMigrateToSameHost()
@@ -120,6 +121,18 @@ class MoveAPI:
             ignore_hosts,
             name="migrate_server",
         )
+
+    def _check_source_is_up(self, inst: Instance) -> None:
+        """``check_instance_host(check_is_up=True)``: the source compute takes part in a
+        cold move, so Nova refuses one from a host whose service is down (forced down, or
+        silent for service_down_time) with 409, not naming the host. A disabled host that
+        is up may be moved from (maintenance)."""
+        if self.computes.is_up(inst.host):
+            return
+        service = self.store.compute_service(inst.host)
+        if self.bugs.active("1938326") and service is not None and service.status == "disabled":
+            return  # the bug: a disabled and down source was let through
+        raise ServiceUnavailable()
 
     def _check_quota_for_upsize(self, inst: Instance, old: Flavor, new: Flavor) -> None:
         deltas = {"cores": new.vcpus - old.vcpus, "ram": new.ram - old.ram}

@@ -109,6 +109,10 @@ class InstanceNotReady(Conflict):
     msg_fmt = "Instance %(instance_id)s is not ready"
 
 
+class ServiceUnavailable(Conflict):
+    msg_fmt = "Service is unavailable at this time."
+
+
 class InstanceIsLocked(Conflict):
     msg_fmt = "Instance %(instance_uuid)s is locked"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from .helpers import advance_until, nova_error
-from .lm import TINY, other
+from .lm import TINY, other, update_service
 
 SMALL = {"VCPU": 1, "MEMORY_MB": 2048, "DISK_GB": 20}
 
@@ -410,3 +410,28 @@ def test_a_create_on_a_named_host_does_not_pin_the_later_moves(admin, ctl):
     watch(admin, ctl, sid, "VERIFY_RESIZE")
     mig = cold_migration_of(admin, sid)
     assert (mig["status"], mig["dest_compute"]) == ("finished", "compute2")
+
+
+@pytest.mark.parametrize("body", [{"migrate": None}, {"resize": {"flavorRef": "2"}}])
+def test_a_cold_move_from_a_down_source_is_refused_but_a_disabled_one_is_not(
+    admin, ctl, active_server, body
+):
+    """check_instance_host(check_is_up=True) on API.resize (test_bug_1938326): a forced
+    down source is 409 without naming the host; a disabled but up one may be left."""
+    sid, src = active_server
+    update_service(admin, src, forced_down=True)
+    try:
+        msg = nova_error(admin.action(sid, body), 409, "conflictingRequest")
+        assert msg == "Service is unavailable at this time."
+        srv = admin.server(sid)
+        assert (srv["status"], srv["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
+        assert admin.migrations(instance_uuid=sid) == []
+    finally:
+        update_service(admin, src, forced_down=False)
+    update_service(admin, src, status="disabled", disabled_reason="maintenance")
+    try:
+        assert admin.action(sid, body).status_code == 202
+        watch(admin, ctl, sid, "VERIFY_RESIZE")
+        assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
+    finally:
+        update_service(admin, src, status="enabled")

@@ -179,3 +179,41 @@ def test_1922053_force_up_with_done_evacuations(cloud, conn, bug):
             f"/os-services/{sid}", json={"forced_down": False}, microversion="2.53"
         )
         assert resp.status_code == 200, resp.text
+
+
+def disable(conn, host):
+    services = conn.compute.get("/os-services?binary=nova-compute", microversion="2.53").json()[
+        "services"
+    ]
+    sid = next(s["id"] for s in services if s["host"] == host)
+    body = {"status": "disabled", "disabled_reason": "maintenance"}
+    resp = conn.compute.put(f"/os-services/{sid}", json=body, microversion="2.53")
+    assert resp.status_code == 200, resp.text
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_1938326_migrate_from_a_disabled_and_down_host(cloud, conn, bug):
+    """test_bug_1938326: from a down source 409 (disabled or not); the bug let a disabled
+    and down one through, and the move then waited on the dead source compute."""
+    ctl = cloud.control
+    ctl.emulate_bugs(["1938326"] if bug else [])
+    (server,) = boot(conn, ctl)
+    source = server["OS-EXT-SRV-ATTR:host"]
+    ctl.set_host_alive(source, False)  # the compute process dies ...
+    ctl.advance(61)  # ... and its service is down after service_down_time
+    resp = action(conn, server, {"migrate": None})
+    assert resp.status_code == 409  # down but enabled: refused, bug or not
+    assert resp.json()["conflictingRequest"]["message"] == "Service is unavailable at this time."
+    disable(conn, source)
+    resp = action(conn, server, {"migrate": None})
+    if bug:
+        assert resp.status_code == 202
+        ctl.advance(120)
+        shown = show(conn, server)
+        assert (shown["status"], shown["OS-EXT-SRV-ATTR:host"]) == ("RESIZE", source)
+        assert [m["status"] for m in migrations(conn, server)] == ["pre-migrating"]
+    else:
+        assert resp.status_code == 409
+        assert show(conn, server)["status"] == "ACTIVE"
+        assert migrations(conn, server) == []
+    ctl.set_host_alive(source, True)
