@@ -435,3 +435,40 @@ def test_a_cold_move_from_a_down_source_is_refused_but_a_disabled_one_is_not(
         assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == other(src)
     finally:
         update_service(admin, src, status="enabled")
+
+
+def test_a_same_host_resize_claims_both_flavors_and_fails_when_they_do_not_fit(cloud, admin, ctl):
+    """Nova's test_bug_1790204, which Nova 34 still has (its FIXME): a same-host resize
+    claims the new flavor on the provider where the migration holds the old one, so a
+    resize that would fit alone finds no valid host when both do not fit. The fake must
+    do the same (it is Nova's behaviour, not an emulated bug)."""
+    for host in ("compute1", "compute2"):
+        cloud.control.remove_host(host)
+    cloud.control.add_host("small", vcpus=2, memory_mb=8192, disk_gb=40)
+    flavors = []
+    for name, vcpus in (("v1d30", 1), ("v2d30", 2)):
+        body = {"flavor": {"name": name, "ram": 2048, "vcpus": vcpus, "disk": 30}}
+        resp = admin.compute("POST", "/flavors", json=body)
+        assert resp.status_code == 200, resp.text
+        flavors.append(resp.json()["flavor"]["id"])
+    cloud.control.set_nova_options(allow_resize_to_same_host=True)
+    try:
+        sid = admin.boot("doubled", flavor="v1d30")
+        advance_until(ctl, lambda: admin.server(sid)["status"] == "ACTIVE")
+        assert admin.action(sid, {"resize": {"flavorRef": flavors[1]}}).status_code == 202
+        ctl.settle()
+        srv = admin.server(sid)
+        assert (srv["status"], srv["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", "small")
+        assert cold_migration_of(admin, sid)["status"] == "error"
+        actions = admin.compute("GET", f"/servers/{sid}/os-instance-actions").json()
+        resize = next(a for a in actions["instanceActions"] if a["action"] == "resize")
+        body = admin.compute("GET", f"/servers/{sid}/os-instance-actions/{resize['request_id']}")
+        events = body.json()["instanceAction"]["events"]
+        assert [(e["event"], e["result"]) for e in events] == [
+            ("conductor_migrate_server", "Error")
+        ]
+        assert {k: v["resources"] for k, v in admin.allocations(sid).items()} == {
+            admin.rp_uuid("small"): {"VCPU": 1, "MEMORY_MB": 2048, "DISK_GB": 30}
+        }
+    finally:
+        cloud.control.set_nova_options(allow_resize_to_same_host=False)
