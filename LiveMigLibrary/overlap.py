@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FINAL = {"completed", "error", "failed", "cancelled"}
+from .enums import FINAL_MIGRATION_STATUSES
+
+# a row whose last state is final ends there; the statuses are MigrationStatus's
+FINAL = frozenset(status.value for status in FINAL_MIGRATION_STATUSES)
 
 
 @dataclass
