@@ -51,12 +51,18 @@ EXPECTED_LIVE_MIGRATE_ERRORS = (
 )
 
 
-class Conductor:
+class ConductorTasks:
+    """What every nova-conductor manager works with, handed over one way: the store (and
+    its clock), the scheduler, the computes it casts to, instance actions, fault rules
+    and emulated bugs. ``Conductor`` (builds, live migration) and ``MoveConductor``
+    (cold moves, evacuation) differ only in their tasks and in which computes' manager
+    they cast to."""
+
     def __init__(
         self,
         store: Store,
         scheduler: Scheduler,
-        computes: ComputeHosts,
+        computes,
         actions: InstanceActions,
         faults,
         bugs,
@@ -68,6 +74,10 @@ class Conductor:
         self.actions = actions
         self.faults = faults
         self.bugs = bugs
+
+
+class Conductor(ConductorTasks):
+    computes: ComputeHosts
 
     # -- builds -------------------------------------------------------------
 

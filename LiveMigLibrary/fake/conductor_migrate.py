@@ -20,33 +20,16 @@ from __future__ import annotations
 import dataclasses
 
 from .computes_resize import ResizeComputes, cold_move_action
-from .conductor import CONDUCTOR_HOST
+from .conductor import CONDUCTOR_HOST, ConductorTasks
 from .exception import ComputeHostNotFound, FakeCloudError, InstanceNotFound, NoValidHost
-from .instance_actions import InstanceActions
 from .objects import ERROR, Flavor, Instance, Migration
-from .scheduler import Scheduler
-from .store import Store, new_uuid
+from .store import new_uuid
 
 MAX_ATTEMPTS = 3  # [scheduler] max_attempts: the chosen host and two alternates
 
 
-class MoveConductor:
-    def __init__(
-        self,
-        store: Store,
-        scheduler: Scheduler,
-        computes: ResizeComputes,
-        actions: InstanceActions,
-        faults,
-        bugs,
-    ):
-        self.store = store
-        self.clock = store.clock
-        self.scheduler = scheduler
-        self.computes = computes
-        self.actions = actions
-        self.faults = faults
-        self.bugs = bugs
+class MoveConductor(ConductorTasks):
+    computes: ResizeComputes
 
     def _set_status(self, mig: Migration, status: str) -> None:
         self.computes._set_status(mig, status)
