@@ -50,6 +50,19 @@ class ResourceTracker:
         with self._lock:
             self.services.setdefault(service.host, service)
 
+    def changes_to_restore(self, current: ComputeService) -> dict:
+        """The `update_service` changes that put `current` back to its remembered state
+        (status with its disabled reason, forced_down); empty when nothing differs."""
+        original = self.services[current.host]
+        changes = {}
+        if current.status != original.status:
+            changes["status"] = original.status
+            if original.status == "disabled":
+                changes["disabled_reason"] = original.disabled_reason
+        if current.forced_down != original.forced_down:
+            changes["forced_down"] = original.forced_down
+        return changes
+
     def is_empty(self) -> bool:
         return not (
             self.servers

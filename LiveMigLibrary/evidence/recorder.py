@@ -153,6 +153,22 @@ class EvidenceRecorder:
                 self.records.remove(record)
         self.run.remove(record)
 
+    def refused(self, refusals: list[tuple[MigrationRecord, Migration | None, str]]) -> None:
+        """Settles the records of requests the cloud refused, each with the server's latest
+        migration and the cloud's message: a request that left no migration record is
+        forgotten; one that did (pre-checks inside the request record the attempt as
+        `error`) ends with that record and the cloud's message as its reason."""
+        concluded = []
+        for record, migration, reason in refusals:
+            if migration is None:
+                self.forget(record)
+            else:
+                self.observe(record, migration)
+                record.reason = record.reason or reason
+                concluded.append(record)
+        if concluded:
+            self.conclude(concluded)
+
     def observe(self, record: MigrationRecord, migration: Migration | None) -> None:
         """Takes one polled migration record (any thread)."""
         if migration is None:

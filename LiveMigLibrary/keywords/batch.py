@@ -435,21 +435,17 @@ class BatchKeywords(KeywordGroup):
 
     def _record_refusals(self, refused, records, outcomes) -> None:
         """A refused request may still have left a record (pre-checks run in the request)."""
-        ctx = self._ctx
         errors = {o.item.id: o.error for o in outcomes if not o.ok}
-        concluded = []
-        for subject in refused:
-            record = records[subject.id]
-            migration = self._latest(subject.id)
-            if migration is None:
-                ctx.evidence.forget(record)
-            else:
-                ctx.evidence.observe(record, migration)
-                error = errors[subject.id]
-                record.reason = record.reason or getattr(error, "cloud_message", str(error))
-                concluded.append(record)
-        if concluded:
-            ctx.evidence.conclude(concluded)
+        self._ctx.evidence.refused(
+            [
+                (
+                    records[subject.id],
+                    self._latest(subject.id),
+                    getattr(errors[subject.id], "cloud_message", str(errors[subject.id])),
+                )
+                for subject in refused
+            ]
+        )
 
     def _targets(self, subjects: list[Subject], host) -> dict[str, str | None]:
         if host is None or (isinstance(host, str) and not host.strip()):

@@ -303,21 +303,15 @@ class ConnectionKeywords(KeywordGroup):
                 "Listing the compute services", lambda: services.extend(client.compute_services())
             )
         current_services = {s.host: s for s in services}
-        for host, original in list(tracker.services.items()):
+        for host in list(tracker.services):
             current = current_services.get(host)
             if current is None:
                 if services:  # the host is gone: nothing left to restore
                     del tracker.services[host]
                 continue
 
-            def restore(current=current, original=original, host=host):
-                changes = {}
-                if current.status != original.status:
-                    changes["status"] = original.status
-                    if original.status == "disabled":
-                        changes["disabled_reason"] = original.disabled_reason
-                if current.forced_down != original.forced_down:
-                    changes["forced_down"] = original.forced_down
+            def restore(current=current, host=host):
+                changes = tracker.changes_to_restore(current)
                 if changes:
                     client.update_service(current, **changes)
                 del tracker.services[host]

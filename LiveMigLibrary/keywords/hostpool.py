@@ -141,17 +141,10 @@ class HostPoolKeywords(KeywordGroup):
         problems = []
         current = {s.host: s for s in self._ctx.admin.compute_services()}
         for host in changed:
-            original = tracker.services[host]
             service = current.get(host)
             try:
                 if service is not None:
-                    changes = {}
-                    if service.status != original.status:
-                        changes["status"] = original.status
-                        if original.status == "disabled":
-                            changes["disabled_reason"] = original.disabled_reason
-                    if service.forced_down != original.forced_down:
-                        changes["forced_down"] = original.forced_down
+                    changes = tracker.changes_to_restore(service)
                     if changes:
                         self._ctx.admin.update_service(service, **changes)
                         logger.info(f"Restored the compute service of {host}: {changes}.")

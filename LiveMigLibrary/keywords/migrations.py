@@ -75,12 +75,7 @@ class MigrationKeywords(KeywordGroup):
             # A refusal may still have left a migration record (conductor pre-checks below
             # 2.34 run inside the request): record it; otherwise there was no migration.
             migration = self._latest(sid)
-            if migration is None:
-                ctx.evidence.forget(record)
-            else:
-                ctx.evidence.observe(record, migration)
-                record.reason = record.reason or error.cloud_message
-                ctx.evidence.conclude([record])
+            ctx.evidence.refused([(record, migration, error.cloud_message)])
             error.with_explanation(
                 explain_move(
                     ctx.admin, sid, host, migration=migration, already_said=error.cloud_message
@@ -482,13 +477,8 @@ class MigrationKeywords(KeywordGroup):
             ctx.client.live_migrate(sid, host, mode.api_value)
         except CloudError as error:
             attempt = self._latest(sid)
-            if attempt is None:
-                ctx.evidence.forget(record)  # no migration record: no migration to report
-            else:
-                # Nova's conductor recorded the refused attempt (`error`): it is evidence
-                ctx.evidence.observe(record, attempt)
-                record.reason = record.reason or error.cloud_message
-                ctx.evidence.conclude([record])
+            # Nova's conductor may have recorded the refused attempt (`error`): evidence
+            ctx.evidence.refused([(record, attempt, error.cloud_message)])
             if previous is not None and attempt is None:
                 # No record of the refused attempt: "the migration of the server" stays the
                 # one before it (e.g. the migration that made the server busy).

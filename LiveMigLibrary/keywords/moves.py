@@ -46,12 +46,7 @@ class MoveKeywords(KeywordGroup):
             send(sid)
         except CloudError as error:
             migration = self._latest(sid)
-            if migration is None:
-                ctx.evidence.forget(record)
-            else:
-                ctx.evidence.observe(record, migration)
-                record.reason = record.reason or error.cloud_message
-                ctx.evidence.conclude([record])
+            ctx.evidence.refused([(record, migration, error.cloud_message)])
             error.with_explanation(
                 explain_move(
                     ctx.admin,
