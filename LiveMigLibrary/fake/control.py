@@ -131,14 +131,28 @@ class Control:
 
     # -- history ----------------------------------------------------------------
 
+    def _instance(self, server_id: str):
+        inst = self._cloud.store.instances.get(server_id)
+        if inst is None:
+            raise ValueError(f"no server with id {server_id!r}")
+        return inst
+
+    def _migration(self, migration_id: int | str):
+        """A migration by uuid, or by id (ASCII digits only: int() would take others)."""
+        store = self._cloud.store
+        mig = store.migration_by_uuid.get(str(migration_id))
+        if mig is None and str(migration_id).isascii() and str(migration_id).isdigit():
+            mig = store.migrations.get(int(migration_id))
+        if mig is None:
+            raise ValueError(f"no migration with id or uuid {migration_id!r}")
+        return mig
+
     def server_history(self, server_id: str) -> list[dict]:
         """Every change of a server's vm_state, task_state and host, with its virtual time."""
         from .api.compute.views import status_from_state
 
         with self._cloud.lock:
-            inst = self._cloud.store.instances.get(server_id)
-            if inst is None:
-                raise ValueError(f"no server with id {server_id!r}")
+            inst = self._instance(server_id)
             return [
                 {
                     "at": t,
@@ -153,12 +167,7 @@ class Control:
     def migration_history(self, migration_id: int | str) -> list[dict]:
         """Every status of a migration (by id or uuid), with its virtual time."""
         with self._cloud.lock:
-            store = self._cloud.store
-            mig = store.migration_by_uuid.get(str(migration_id))
-            if mig is None and str(migration_id).isascii() and str(migration_id).isdigit():
-                mig = store.migrations.get(int(migration_id))
-            if mig is None:
-                raise ValueError(f"no migration with id or uuid {migration_id!r}")
+            mig = self._migration(migration_id)
             history = [{"at": t, "status": status} for status, t in mig.history]
             if mig.failure and history:
                 history[-1]["reason"] = mig.failure
@@ -202,12 +211,6 @@ class Control:
         with self._cloud.lock:
             self._cloud.libvirt.update(**options)
         return self.libvirt_options()
-
-    def _instance(self, server_id: str):
-        inst = self._cloud.store.instances.get(server_id)
-        if inst is None:
-            raise ValueError(f"no server with id {server_id!r}")
-        return inst
 
     def workload(self, server_id: str) -> dict:
         with self._cloud.lock:
@@ -261,12 +264,7 @@ class Control:
     def migration_dynamics(self, migration_id: int | str) -> dict:
         """The model's view of a live migration: passes, downtime, samples, timeline."""
         with self._cloud.lock:
-            store = self._cloud.store
-            mig = store.migration_by_uuid.get(str(migration_id))
-            if mig is None and str(migration_id).isdigit():
-                mig = store.migrations.get(int(migration_id))
-            if mig is None:
-                raise ValueError(f"no migration with id or uuid {migration_id!r}")
+            mig = self._migration(migration_id)
             found = self._cloud.computes.driver.dynamics(mig)
             if found is None:
                 raise ValueError(
