@@ -125,9 +125,7 @@ class MigrationJob:
         self.memory_total = int(memory_total)
         self.disk_total = int(disk_total)
         self.bandwidth = float(bandwidth)  # bytes/s
-        self.rate = workload.dirty_rate_mib * MiB  # bytes/s while running unthrottled
-        wss = workload.working_set_mib
-        self.working_set = float(self.memory_total if wss is None else min(wss * MiB, memory_total))
+        self._take_workload(workload)
         self.guest_paused = guest_paused  # PAUSED before the move, or paused by force-complete
         self.auto_converge = auto_converge
         self.throttle = 0  # percent of vCPU time taken away by auto-converge
@@ -157,6 +155,19 @@ class MigrationJob:
             self.note(now, f"disk mirror: {self.disk_total} bytes to copy")
 
     # -- the guest ----------------------------------------------------------------------
+
+    def _take_workload(self, workload: Workload) -> None:
+        self.rate = workload.dirty_rate_mib * MiB  # bytes/s while running unthrottled
+        wss = workload.working_set_mib
+        self.working_set = float(
+            self.memory_total if wss is None else min(wss * MiB, self.memory_total)
+        )
+
+    def set_workload(self, now: float, workload: Workload) -> None:
+        """The guest dirties memory differently from ``now`` on (what it dirtied so far stays)."""
+        self._fold(now)
+        self._take_workload(workload)
+        self.note(now, f"guest workload now {workload.dirty_rate_mib:g} MiB/s")
 
     def dirty_rate(self) -> float:
         """Bytes/s the guest dirties now (0 while paused, less while throttled)."""

@@ -165,14 +165,7 @@ class LibvirtDriver:
         for mon in self.monitors.values():
             mig = self.computes.store.migrations.get(mon.migration_id)
             if mig is not None and mig.instance_uuid == instance_uuid and not mon.job.finished:
-                job = mon.job
-                job._fold(self.clock.now())
-                job.rate = workload.dirty_rate_mib * MiB
-                wss = workload.working_set_mib
-                job.working_set = float(
-                    job.memory_total if wss is None else min(wss * MiB, job.memory_total)
-                )
-                job.note(self.clock.now(), f"guest workload now {workload.dirty_rate_mib:g} MiB/s")
+                mon.job.set_workload(self.clock.now(), workload)
 
     # -- driver.live_migration ------------------------------------------------------------
 
