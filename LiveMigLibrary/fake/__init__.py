@@ -19,6 +19,7 @@ from pathlib import Path
 from .cloud import IMAGE_ID, IMAGE_NAME, Cloud
 from .control import Control
 from .server import HttpServer, build_app
+from .store import KEEP_DELETED
 
 __all__ = ["FakeCloud", "IMAGE_ID", "IMAGE_NAME"]
 
@@ -43,7 +44,7 @@ class FakeCloud:
         nova_options: dict | None = None,
         libvirt: dict | None = None,
         link_bandwidth_mib: float | None = None,
-        keep_deleted: int = 1000,
+        keep_deleted: int = KEEP_DELETED,
     ):
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")

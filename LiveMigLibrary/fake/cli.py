@@ -14,6 +14,7 @@ import threading
 from . import FakeCloud
 from .bugs import KNOWN_BUGS
 from .config import CAPACITY_OPTIONS, Durations, LibvirtOptions, NovaOptions
+from .store import KEEP_DELETED
 
 
 def _phase(text: str) -> tuple[str, float]:
@@ -127,10 +128,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--keep-deleted",
         type=int,
-        default=1000,
+        default=KEEP_DELETED,
         metavar="N",
         help="deleted servers kept readable with their actions and migrations, as Nova "
-        "keeps them until archived; older ones are purged (default: 1000)",
+        f"keeps them until archived; older ones are purged (default: {KEEP_DELETED})",
     )
     p.add_argument("--host-vcpus", type=int, default=16)
     p.add_argument("--host-memory-mb", type=int, default=32768)
