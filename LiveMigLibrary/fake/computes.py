@@ -167,12 +167,26 @@ class ComputeHosts:
         for node in self.store.nodes.values():
             self.report_inventory(node)
 
+    def node_usage(self, node: ComputeNode) -> dict[str, int]:
+        """The compute node record's usage as the resource tracker keeps it
+        (``_update_usage``): the ``reserved_host_*`` options plus what the instances and moves
+        on it hold, whatever the allocation ratios (reserved disk MB floor to GB)."""
+        use = self.store.placement.providers[node.uuid].usages
+        conf = self.conf(node)
+        memory_used = conf["reserved_host_memory_mb"] + use.get("MEMORY_MB", 0)
+        disk_used = conf["reserved_host_disk_mb"] // 1024 + use.get("DISK_GB", 0)
+        return {
+            "vcpus_used": conf["reserved_host_cpus"] + use.get("VCPU", 0),
+            "memory_mb_used": memory_used,
+            "local_gb_used": disk_used,
+            "free_ram_mb": node.memory_mb - memory_used,
+            "free_disk_gb": node.local_gb - disk_used,
+        }
+
     def free_ram_mb(self, node: ComputeNode) -> int:
-        """The compute node's ``free_ram_mb``: physical memory less ``reserved_host_memory_mb``
-        and what the instances on it hold (resource_tracker ``_update_usage``), whatever the
-        allocation ratio; the RAM weigher ranks hosts by it."""
-        used = self.store.placement.providers[node.uuid].usages.get("MEMORY_MB", 0)
-        return node.memory_mb - self.conf(node)["reserved_host_memory_mb"] - used
+        """The compute node's ``free_ram_mb`` (see `node_usage`): the RAM weigher ranks hosts
+        by it."""
+        return self.node_usage(node)["free_ram_mb"]
 
     def remove_host(self, name: str) -> None:
         store = self.store

@@ -384,23 +384,15 @@ def hypervisor(req: ApiRequest, node: ComputeNode, detail: bool, servers: bool =
             }
         )
         if not req.mv("2.88"):
-            # the compute node record as the resource tracker keeps it (_update_usage):
-            # driver totals; used = the reserved_host_* options plus the instances' and
-            # moves' allocations (integer fields: reserved disk MB floor to GB)
+            # the compute node record as the resource tracker keeps it: driver totals and
+            # the usage the RAM weigher also reads
             use = store.placement.providers[node.uuid].usages
-            conf = req.cloud.computes.conf(node)
-            memory_used = conf["reserved_host_memory_mb"] + use.get("MEMORY_MB", 0)
-            disk_used = conf["reserved_host_disk_mb"] // 1024 + use.get("DISK_GB", 0)
             v.update(
                 {
                     "vcpus": node.vcpus,
                     "memory_mb": node.memory_mb,
                     "local_gb": node.local_gb,
-                    "vcpus_used": conf["reserved_host_cpus"] + use.get("VCPU", 0),
-                    "memory_mb_used": memory_used,
-                    "local_gb_used": disk_used,
-                    "free_ram_mb": node.memory_mb - memory_used,
-                    "free_disk_gb": node.local_gb - disk_used,
+                    **req.cloud.computes.node_usage(node),
                     "current_workload": 0,
                     "running_vms": len(store.by_host.get(node.host, {})),
                     "disk_available_least": node.local_gb - use.get("DISK_GB", 0),
