@@ -16,7 +16,10 @@ from LiveMigLibrary.fake.cli import main
         ({"computes": -1}, "computes must be a whole number of hosts (0 or more), got -1"),
         ({"port": 70000}, "port must be 0 (any free port) or 1-65535, got 70000"),
         ({"durations": {"buld": 1}}, "unknown phase 'buld'; phases are: abort, action, build"),
-        ({"durations": {"build": -1}}, "duration of 'build' must be zero or more, got -1"),
+        (
+            {"durations": {"build": -1}},
+            "duration of 'build' must be a finite number of seconds from 0 to 31536000, got -1",
+        ),
         ({"emulate_bugs": ["42"]}, "unknown emulated bug(s) 42; known: 1718455"),
     ],
 )

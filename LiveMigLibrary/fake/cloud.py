@@ -18,9 +18,10 @@ from .conductor import CONDUCTOR_HOST, Conductor
 from .conductor_migrate import MoveConductor
 from .config import Durations, LibvirtOptions, NovaOptions
 from .faults import Faults
-from .guest import Network, number
+from .guest import Network
 from .identity import Identity
 from .instance_actions import InstanceActions
+from .numeric import number
 from .objects import Flavor, Image
 from .scheduler import Scheduler
 from .store import KEEP_DELETED, Store
@@ -69,9 +70,7 @@ class Cloud:
         self.libvirt = LibvirtOptions()
         if libvirt:
             self.libvirt.update(**libvirt)
-        self.network = Network(
-            number("link_bandwidth_mib", link_bandwidth_mib, allow_none=True, positive=True)
-        )
+        self.network = Network(number("link_bandwidth_mib", link_bandwidth_mib, above=0, none=True))
         # what reset() goes back to: the options and link the cloud was started with
         self._initial_dynamics = (self.libvirt.as_dict(), self.network.default_mib)
         self.bugs = Bugs(emulate_bugs)

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
+
+from .numeric import number
 
 MAX_SECONDS = 365 * 24 * 3600.0  # a year of virtual time: any phase or step beyond is a typo
 
 
 def seconds_value(name: str, value) -> float:
-    """A number of virtual seconds: finite, 0 to a year; no text, no true/false."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number of seconds, got {value!r}")
-    if not (isinstance(value, int) or math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite number of seconds, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be zero or more, got {value!r}")
-    if value > MAX_SECONDS:
-        raise ValueError(
-            f"{name} must be at most {MAX_SECONDS:.0f} seconds (a year), got {value!r}"
-        )
-    return float(value)
+    """A number of virtual seconds, 0 to a year (beyond is a typo), by the rules of
+    ``numeric.number`` (numeric text taken, as oslo.config's FloatOpt reads it)."""
+    return number(name, value, minimum=0, maximum=MAX_SECONDS, unit="seconds")
 
 
 @dataclass(slots=True)
@@ -78,28 +70,9 @@ CAPACITY_OPTIONS = {
 
 def capacity_option(name: str, value):
     """A capacity option's value as oslo.config reads it: IntOpt/FloatOpt with Nova's
-    minimum, numeric text taken (a CLI or Robot value); the ratios also take none."""
+    minimum (``numeric.number``); the ratios (default None) also take empty for none."""
     default, minimum, kind = CAPACITY_OPTIONS[name]
-    text = value.strip() if isinstance(value, str) else None
-    if default is None and (value is None or (text is not None and text.lower() in ("", "none"))):
-        return None
-    number = value
-    if text is not None:
-        try:
-            number = int(text) if kind is int else float(text)
-        except ValueError:
-            number = None
-    if kind is int and isinstance(number, float) and number.is_integer():
-        number = int(number)
-    allowed = (int,) if kind is int else (int, float)
-    if isinstance(number, bool) or not isinstance(number, allowed) or not math.isfinite(number):
-        what = "a whole number" if kind is int else "a number"
-        if default is None:
-            what += " or none"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
-    if number < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
-    return kind(number)
+    return number(name, value, whole=kind is int, minimum=minimum, none=default is None)
 
 
 def capacity_options(options: dict) -> dict:
@@ -121,7 +94,7 @@ class NovaOptions:
     """
 
     allow_resize_to_same_host: bool = False  # [DEFAULT]
-    resize_confirm_window: float = 0.0  # [DEFAULT] seconds; 0 never confirms automatically
+    resize_confirm_window: int = 0  # [DEFAULT] seconds; 0 never confirms automatically
     reserved_host_memory_mb: int = 512
     reserved_host_disk_mb: int = 0
     reserved_host_cpus: int = 0
@@ -147,12 +120,8 @@ class NovaOptions:
                     raise ValueError(
                         f"allow_resize_to_same_host must be true or false, got {value!r}"
                     )
-            elif name == "resize_confirm_window":
-                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                    raise ValueError(
-                        f"resize_confirm_window must be zero or more seconds, got {value!r}"
-                    )
-                value = float(value)
+            elif name == "resize_confirm_window":  # IntOpt(min=0), seconds
+                value = number(name, value, whole=True, minimum=0, unit="seconds")
             elif name in CAPACITY_OPTIONS:
                 value = capacity_option(name, value)
             else:
@@ -249,15 +218,5 @@ class LibvirtOptions:
                     f"{name} must be one of {', '.join(TIMEOUT_ACTIONS)}, got {value!r}"
                 )
             return value
-        # IntOpt: a whole number (a numeric string as oslo.config reads it) at least the minimum
-        number = value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            number = int(value.strip())
-        if isinstance(number, float) and number.is_integer():
-            number = int(number)
-        if isinstance(number, bool) or not isinstance(number, int):
-            raise ValueError(f"{name} must be a whole number, got {value!r}")
-        minimum = self.MINIMUMS[name]
-        if number < minimum:
-            raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
-        return number
+        # IntOpt(min=...), as nova/conf/libvirt.py declares it
+        return number(name, value, whole=True, minimum=self.MINIMUMS[name])

@@ -10,7 +10,8 @@ from __future__ import annotations
 from .bugs import KNOWN_BUGS
 from .cloud import Cloud
 from .config import CAPACITY_OPTIONS, seconds_value
-from .guest import Workload, number
+from .guest import Workload
+from .numeric import number
 
 
 class Control:
@@ -241,7 +242,7 @@ class Control:
 
         ``None`` removes the setting (a pair falls back to the default; the default
         to the link sized by the ``running`` duration)."""
-        bandwidth = number("bandwidth_mib", bandwidth_mib, allow_none=True, positive=True)
+        bandwidth = number("bandwidth_mib", bandwidth_mib, above=0, none=True)
         if (source is None) != (destination is None):
             raise ValueError("source and destination must be given together (or neither)")
         with self._cloud.lock:

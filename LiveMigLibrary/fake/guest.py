@@ -28,8 +28,9 @@ shows them as whole bytes, as libvirt's job statistics do.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+
+from .numeric import number
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -45,23 +46,6 @@ THROTTLE_PERIOD = 1.0  # QEMU looks at the dirty rate at syncs at least 1 s apar
 TIMELINE_LIMIT = 400  # entries kept per job; later passes are only counted
 
 
-def number(name: str, value, *, allow_none: bool = False, positive: bool = False):
-    """A finite number of at least zero (more than zero with ``positive``), or None."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            pass
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if value < 0 or (positive and value == 0):
-        need = "greater than zero" if positive else "zero or more"
-        raise ValueError(f"{name} must be {need}, got {value!r}")
-    return float(value)
-
-
 @dataclass(slots=True)
 class Workload:
     """What a guest does to its memory while it runs."""
@@ -72,8 +56,8 @@ class Workload:
     @classmethod
     def checked(cls, dirty_rate_mib=0.0, working_set_mib=None) -> Workload:
         return cls(
-            number("dirty_rate_mib", dirty_rate_mib),
-            number("working_set_mib", working_set_mib, allow_none=True),
+            number("dirty_rate_mib", dirty_rate_mib, minimum=0),
+            number("working_set_mib", working_set_mib, minimum=0, none=True),
         )
 
     @property

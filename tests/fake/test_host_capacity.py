@@ -177,10 +177,22 @@ def test_allocations_respect_max_unit_and_capacity(admin):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"reserved_host_memory_mb": -1}, "reserved_host_memory_mb must be at least 0, got -1"),
-        ({"reserved_host_cpus": 1.5}, "reserved_host_cpus must be a whole number, got 1.5"),
-        ({"cpu_allocation_ratio": "lots"}, "cpu_allocation_ratio must be a number or none"),
-        ({"initial_cpu_allocation_ratio": None}, "initial_cpu_allocation_ratio must be a number"),
+        (
+            {"reserved_host_memory_mb": -1},
+            "reserved_host_memory_mb must be a whole number of at least 0, got -1",
+        ),
+        (
+            {"reserved_host_cpus": 1.5},
+            "reserved_host_cpus must be a whole number of at least 0, got 1.5",
+        ),
+        (
+            {"cpu_allocation_ratio": "lots"},
+            "cpu_allocation_ratio must be a finite number of at least 0, or empty for none",
+        ),
+        (
+            {"initial_cpu_allocation_ratio": None},
+            "initial_cpu_allocation_ratio must be a finite number of at least 0, got None",
+        ),
         ({"reserved_host_mem": 1}, "unknown option 'reserved_host_mem'; options are:"),
     ],
 )
@@ -197,4 +209,7 @@ def test_cli_takes_nova_options(capsys):
     args = parser().parse_args(["--nova-option", "reserved_host_memory_mb=0"])
     assert args.nova_option == [("reserved_host_memory_mb", "0")]
     assert cli_main(["--nova-option", "cpu_allocation_ratio=nope"]) == 2
-    assert "cpu_allocation_ratio must be a number or none, got 'nope'" in capsys.readouterr().err
+    assert (
+        "cpu_allocation_ratio must be a finite number of at least 0, or empty for none, got 'nope'"
+        in capsys.readouterr().err
+    )

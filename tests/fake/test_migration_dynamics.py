@@ -400,10 +400,22 @@ def test_abort_of_a_busy_migration_is_cancelled(admin, ctl, small_server):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"live_migration_downtime": 99}, "live_migration_downtime must be at least 100, got 99"),
-        ({"live_migration_downtime_steps": 2}, "live_migration_downtime_steps must be at least 3"),
-        ({"live_migration_bandwidth": -1}, "live_migration_bandwidth must be at least 0"),
-        ({"live_migration_bandwidth": 1.5}, "live_migration_bandwidth must be a whole number"),
+        (
+            {"live_migration_downtime": 99},
+            "live_migration_downtime must be a whole number of at least 100, got 99",
+        ),
+        (
+            {"live_migration_downtime_steps": 2},
+            "live_migration_downtime_steps must be a whole number of at least 3",
+        ),
+        (
+            {"live_migration_bandwidth": -1},
+            "live_migration_bandwidth must be a whole number of at least 0, got -1",
+        ),
+        (
+            {"live_migration_bandwidth": 1.5},
+            "live_migration_bandwidth must be a whole number of at least 0, got 1.5",
+        ),
         ({"live_migration_timeout_action": "pause"}, "must be one of abort, force_complete"),
         ({"live_migration_permit_post_copy": "yes"}, "must be true or false"),
         ({"live_migration_speed": 1}, "unknown [libvirt] option 'live_migration_speed'"),
@@ -424,9 +436,15 @@ def test_libvirt_options_are_validated(cloud, admin, options, message):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"dirty_rate_mib": -1}, "dirty_rate_mib must be zero or more, got -1"),
-        ({"dirty_rate_mib": "fast"}, "dirty_rate_mib must be a finite number, got 'fast'"),
-        ({"dirty_rate_mib": 1, "working_set_mib": "inf"}, "working_set_mib must be a finite"),
+        ({"dirty_rate_mib": -1}, "dirty_rate_mib must be a finite number of at least 0, got -1"),
+        (
+            {"dirty_rate_mib": "fast"},
+            "dirty_rate_mib must be a finite number of at least 0, got 'fast'",
+        ),
+        (
+            {"dirty_rate_mib": 1, "working_set_mib": "inf"},
+            "working_set_mib must be a finite number of at least 0, or empty for none, got 'inf'",
+        ),
         ({"rate": 1}, "unknown workload field(s) rate"),
     ],
 )
@@ -446,7 +464,10 @@ def test_workloads_are_validated(cloud, admin, ctl, small_server, body, message)
 
 def test_links_are_validated_and_used(cloud, admin, ctl, small_server):
     sid, src = small_server
-    with pytest.raises(ValueError, match="bandwidth_mib must be greater than zero"):
+    with pytest.raises(
+        ValueError,
+        match="bandwidth_mib must be a finite number greater than 0, or empty for none, got 0",
+    ):
         ctl.set_link_bandwidth(0)
     with pytest.raises(ValueError, match="destination must be a compute host"):
         ctl.set_link_bandwidth(10, source="compute1", destination="nowhere")

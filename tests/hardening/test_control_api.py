@@ -72,7 +72,7 @@ def test_durations_refuse_non_finite_numbers(cloud, admin, ctl, raw):
     assert control(cloud, "GET", "/durations", admin.token).status_code == 200
 
 
-@pytest.mark.parametrize("value", [1e30, "5", True, -1, None, [1], {"s": 1}])
+@pytest.mark.parametrize("value", [1e30, "five", "", True, -1, None, [1], {"s": 1}])
 def test_durations_take_finite_non_negative_numbers_only(cloud, admin, ctl, value):
     resp = control(cloud, "PUT", "/durations", admin.token, json={"build": value})
     assert resp.status_code == 400, resp.text
@@ -82,13 +82,22 @@ def test_durations_take_finite_non_negative_numbers_only(cloud, admin, ctl, valu
         ctl.set_durations(build=value)
 
 
+def test_seconds_in_text_are_read_as_oslo_config_reads_a_float(cloud, admin, ctl):
+    """Every number of the fake follows one set of rules (fake/numeric.py): numeric text is
+    taken, as oslo.config's FloatOpt takes it from nova.conf, here as in the options."""
+    resp = control(cloud, "PUT", "/durations", admin.token, json={"build": " 5 "})
+    assert resp.status_code == 200 and resp.json()["durations"]["build"] == 5.0
+    resp = control(cloud, "POST", "/clock/advance", admin.token, json={"seconds": "+2.5"})
+    assert resp.status_code == 200 and resp.json()["now"] == 2.5
+
+
 def test_durations_are_all_or_nothing(cloud, admin, ctl):
     resp = control(cloud, "PUT", "/durations", admin.token, json={"running": 9, "build": -1})
     assert resp.status_code == 400
     assert ctl.durations()["running"] == 5.0
 
 
-@pytest.mark.parametrize("seconds", [1e30, -1, "5", True, None])
+@pytest.mark.parametrize("seconds", [1e30, -1, "five", "", True, None])
 def test_advance_and_settle_take_sane_seconds(cloud, admin, ctl, seconds):
     resp = control(cloud, "POST", "/clock/advance", admin.token, json={"seconds": seconds})
     assert resp.status_code == 400, resp.text

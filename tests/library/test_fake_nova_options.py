@@ -36,7 +36,9 @@ def test_nova_defaults_and_the_import_argument():
         lib.add_fake_compute_host("bare", vcpus=2, memory_mb=1024, reserved_host_memory_mb="256")
         inv = _inventory(lib, "bare")
         assert (inv["MEMORY_MB"]["reserved"], inv["VCPU"]["allocation_ratio"]) == (256, 16.0)
-        with pytest.raises(InvalidArgument, match="reserved_host_cpus must be a whole number"):
+        with pytest.raises(
+            InvalidArgument, match="reserved_host_cpus must be a whole number of at least 0"
+        ):
             lib.add_fake_compute_host("odd", reserved_host_cpus="half")
     finally:
         lib.close()
@@ -46,6 +48,8 @@ def test_bad_import_arguments_fail_before_anything_starts():
     with pytest.raises(InvalidArgument) as error:
         LiveMigLibrary(fake_nova_options={"reserved_host_memory_mb": "-1"})
     assert "'fake_nova_options'" in str(error.value)
-    assert "reserved_host_memory_mb must be at least 0, got '-1'" in str(error.value)
+    assert "reserved_host_memory_mb must be a whole number of at least 0, got '-1'" in str(
+        error.value
+    )
     with pytest.raises(InvalidArgument, match="empty when a real cloud is used"):
         LiveMigLibrary(cloud="devstack", fake_nova_options={"reserved_host_memory_mb": "0"})
