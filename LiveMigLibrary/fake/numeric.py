@@ -36,32 +36,6 @@ def _show(limit: float) -> str:
     return str(int(limit)) if float(limit).is_integer() else str(limit)
 
 
-def allowed(
-    *,
-    whole: bool = False,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    above: float | None = None,
-    unit: str = "",
-    none: bool = False,
-) -> str:
-    """What such a number may be, in words (the end of every refusal)."""
-    what = "a whole number" if whole else "a finite number"
-    if unit:
-        what += f" of {unit}"
-    if above is not None:
-        what += f" greater than {_show(above)}"
-    if minimum is not None and maximum is not None:
-        what += f" from {_show(minimum)} to {_show(maximum)}"
-    elif minimum is not None:
-        what += f" of at least {_show(minimum)}"
-    elif maximum is not None:
-        what += f" of at most {_show(maximum)}"
-    if none:
-        what += ", or empty for none"
-    return what
-
-
 def number(
     name: str,
     value,
@@ -80,9 +54,19 @@ def number(
     """
 
     def refuse():
-        what = allowed(
-            whole=whole, minimum=minimum, maximum=maximum, above=above, unit=unit, none=none
-        )
+        what = "a whole number" if whole else "a finite number"
+        if unit:
+            what += f" of {unit}"
+        if above is not None:
+            what += f" greater than {_show(above)}"
+        if minimum is not None and maximum is not None:
+            what += f" from {_show(minimum)} to {_show(maximum)}"
+        elif minimum is not None:
+            what += f" of at least {_show(minimum)}"
+        elif maximum is not None:
+            what += f" of at most {_show(maximum)}"
+        if none:
+            what += ", or empty for none"
         return ValueError(f"{name} must be {what}, got {value!r}")
 
     converted = value
