@@ -10,6 +10,7 @@ from __future__ import annotations
 from .bugs import KNOWN_BUGS
 from .cloud import Cloud
 from .config import CAPACITY_OPTIONS, seconds_value
+from .exception import ControlObjectNotFound
 from .guest import Workload
 from .numeric import number
 
@@ -117,7 +118,7 @@ class Control:
             try:
                 self._cloud.computes.remove_host(name)
             except KeyError:
-                raise ValueError(
+                raise ControlObjectNotFound(
                     f"no compute host named {name!r}; hosts are: "
                     f"{', '.join(self._cloud.store.nodes) or 'none'}"
                 ) from None
@@ -128,14 +129,14 @@ class Control:
             try:
                 self._cloud.computes.set_alive(name, bool(alive))
             except KeyError:
-                raise ValueError(f"no compute host named {name!r}") from None
+                raise ControlObjectNotFound(f"no compute host named {name!r}") from None
 
     # -- history ----------------------------------------------------------------
 
     def _instance(self, server_id: str):
         inst = self._cloud.store.instances.get(server_id)
         if inst is None:
-            raise ValueError(f"no server with id {server_id!r}")
+            raise ControlObjectNotFound(f"no server with id {server_id!r}")
         return inst
 
     def _migration(self, migration_id: int | str):
@@ -145,7 +146,7 @@ class Control:
         if mig is None and str(migration_id).isascii() and str(migration_id).isdigit():
             mig = store.migrations.get(int(migration_id))
         if mig is None:
-            raise ValueError(f"no migration with id or uuid {migration_id!r}")
+            raise ControlObjectNotFound(f"no migration with id or uuid {migration_id!r}")
         return mig
 
     def server_history(self, server_id: str) -> list[dict]:
@@ -268,7 +269,7 @@ class Control:
             mig = self._migration(migration_id)
             found = self._cloud.computes.driver.dynamics(mig)
             if found is None:
-                raise ValueError(
+                raise ControlObjectNotFound(
                     f"migration {migration_id} has no modelled memory copy (it never ran, "
                     f"ran under a hang or error fault, or is too old)"
                 )
@@ -285,7 +286,7 @@ class Control:
             try:
                 self._cloud.faults.remove(rule_id)
             except KeyError:
-                raise ValueError(f"no fault rule with id {rule_id!r}") from None
+                raise ControlObjectNotFound(f"no fault rule with id {rule_id!r}") from None
 
     def faults(self) -> list[dict]:
         with self._cloud.lock:

@@ -170,3 +170,12 @@ class ResourceProviderNotFound(NotFound):
 
 class AllocationConflict(Conflict):
     msg_fmt = "Unable to allocate inventory: %(reason)s"
+
+
+# --- the control API (the fake's own, moto style) ------------------------------
+
+
+class ControlObjectNotFound(NotFound, ValueError):
+    """The control API was asked about a compute host, server, migration (or its
+    modelled memory copy) or fault rule the fake does not have: 404 over HTTP. A
+    ValueError too, as every other refusal of the in-process control API is."""

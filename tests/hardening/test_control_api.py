@@ -144,3 +144,39 @@ def test_reset_restores_constructor_durations_and_bugs():
     cloud.control.reset()
     assert cloud.control.durations()["build"] == 7.0
     assert cloud.control.emulated_bugs() == ["1848343"]
+
+
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("DELETE", "/hosts/nowhere", None),
+        ("PUT", "/hosts/nowhere/alive", {"alive": False}),
+        ("DELETE", "/faults/999", None),
+        ("GET", "/servers/nope/history", None),
+        ("GET", "/servers/nope/workload", None),
+        ("PUT", "/servers/nope/workload", {"dirty_rate_mib": 1}),
+        ("GET", "/migrations/999/history", None),
+        ("GET", "/migrations/999/dynamics", None),
+    ],
+)
+def test_what_the_fake_does_not_have_is_404(cloud, admin, ctl, method, path, body):
+    resp = control(cloud, method, path, admin.token, json=body)
+    assert resp.status_code == 404, resp.text
+    assert resp.json()["error"]["message"].startswith("no ")
+
+
+def test_a_refusal_that_quotes_no_server_or_no_compute_host_is_400(cloud, admin, ctl):
+    """404 follows from the lookup failing (its own exception type), not from words in the
+    message: a bad value or a busy host whose text holds "no server" or "no compute host"
+    is still a 400 about a server and a host the fake has."""
+    ctl.add_host("no compute host", memory_mb=131072)  # the RAM weigher's first pick
+    sid = admin.boot("vm-on-no-compute-host")
+    ctl.settle()
+    assert admin.server(sid)["OS-EXT-SRV-ATTR:host"] == "no compute host"
+    path = f"/servers/{sid}/workload"
+    resp = control(cloud, "PUT", path, admin.token, json={"dirty_rate_mib": "no server"})
+    assert resp.status_code == 400, resp.text
+    assert "dirty_rate_mib must be a finite number" in resp.json()["error"]["message"]
+    resp = control(cloud, "DELETE", "/hosts/no compute host", admin.token)
+    assert resp.status_code == 400, resp.text
+    assert "still has servers" in resp.json()["error"]["message"]

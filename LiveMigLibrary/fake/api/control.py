@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from werkzeug.routing import Rule
 
-from ..exception import BadRequest, FakeCloudError, Forbidden, NotFound
+from ..exception import BadRequest, ControlObjectNotFound, FakeCloudError, Forbidden
 from .wsgi import ApiRequest, Reply, Service
 
 
@@ -87,8 +87,12 @@ class ControlService(Service):
         return {"error": {"code": code, "message": message}}
 
     def _call(self, fn, *args, **kwargs):
+        """The control's answer; what it refuses is 404 if it names something the fake
+        does not have (ControlObjectNotFound), 400 otherwise."""
         try:
             return fn(*args, **kwargs)
+        except ControlObjectNotFound:
+            raise
         except (ValueError, TypeError) as exc:
             raise BadRequest(str(exc)) from None
 
@@ -115,20 +119,14 @@ class ControlService(Service):
         return Reply(201, {"host": self._call(self.control.add_host, **req.json())})
 
     def remove_host(self, req: ApiRequest, name: str) -> Reply:
-        try:
-            self.control.remove_host(name)
-        except ValueError as exc:
-            raise (NotFound if "no compute host" in str(exc) else BadRequest)(str(exc)) from None
+        self._call(self.control.remove_host, name)
         return Reply(204)
 
     def set_alive(self, req: ApiRequest, name: str) -> Reply:
         alive = req.json().get("alive")
         if not isinstance(alive, bool):
             raise BadRequest(f"alive must be true or false, got {alive!r}")
-        try:
-            self.control.set_host_alive(name, alive)
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
+        self._call(self.control.set_host_alive, name, alive)
         return Reply(200, {"hosts": self.control.hosts()})
 
     def durations(self, req: ApiRequest) -> Reply:
@@ -159,23 +157,15 @@ class ControlService(Service):
         return Reply(200, {"fired": self.control.fired_faults()})
 
     def remove_fault(self, req: ApiRequest, rule_id: int) -> Reply:
-        try:
-            self.control.remove_fault(rule_id)
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
+        self._call(self.control.remove_fault, rule_id)
         return Reply(204)
 
     def server_history(self, req: ApiRequest, server_id: str) -> Reply:
-        try:
-            return Reply(200, {"history": self.control.server_history(server_id)})
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
+        return Reply(200, {"history": self._call(self.control.server_history, server_id)})
 
     def migration_history(self, req: ApiRequest, migration_id: str) -> Reply:
-        try:
-            return Reply(200, {"history": self.control.migration_history(migration_id)})
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
+        history = self._call(self.control.migration_history, migration_id)
+        return Reply(200, {"history": history})
 
     def libvirt(self, req: ApiRequest) -> Reply:
         return Reply(200, {"libvirt": self.control.libvirt_options()})
@@ -184,10 +174,7 @@ class ControlService(Service):
         return Reply(200, {"libvirt": self._call(self.control.set_libvirt_options, **req.json())})
 
     def workload(self, req: ApiRequest, server_id: str) -> Reply:
-        try:
-            return Reply(200, {"workload": self.control.workload(server_id)})
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
+        return Reply(200, {"workload": self._call(self.control.workload, server_id)})
 
     def set_workload(self, req: ApiRequest, server_id: str) -> Reply:
         body = dict(req.json())
@@ -197,11 +184,7 @@ class ControlService(Service):
                 f"unknown workload field(s) {', '.join(unknown)}; fields are: "
                 "dirty_rate_mib, working_set_mib"
             )
-        try:
-            workload = self.control.set_workload(server_id, **body)
-        except ValueError as exc:
-            raise (NotFound if "no server" in str(exc) else BadRequest)(str(exc)) from None
-        return Reply(200, {"workload": workload})
+        return Reply(200, {"workload": self._call(self.control.set_workload, server_id, **body)})
 
     def links(self, req: ApiRequest) -> Reply:
         return Reply(200, self.control.links())
@@ -217,10 +200,8 @@ class ControlService(Service):
         return Reply(200, self._call(self.control.set_link_bandwidth, **body))
 
     def migration_dynamics(self, req: ApiRequest, migration_id: str) -> Reply:
-        try:
-            return Reply(200, {"dynamics": self.control.migration_dynamics(migration_id)})
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
+        dynamics = self._call(self.control.migration_dynamics, migration_id)
+        return Reply(200, {"dynamics": dynamics})
 
     def bugs(self, req: ApiRequest) -> Reply:
         return Reply(
