@@ -307,7 +307,8 @@ class LibraryContext:
             if mine:
                 allowed += "; this run created " + ", ".join(mine) + " (names may be given "
                 allowed += f"without the run prefix '{self.run_prefix}-')"
-            raise InvalidArgument("server", server, allowed)
+            short = [n.removeprefix(f"{self.run_prefix}-") for n in mine]
+            raise InvalidArgument("server", server, allowed, short)
         return found
 
     def server_label(self, server: Server | str) -> str:

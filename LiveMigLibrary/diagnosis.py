@@ -64,10 +64,29 @@ def explain_move(
         facts += _destination_facts(client, server, destination, services)
     elif services:
         facts += _other_hosts_facts(client, server, source, services)
-    facts += _event_facts(client, server_id, action, migration, _plain(already_said))
+    # an event that repeats the failure message or the server's fault adds nothing
+    fault = (server or {}).get("fault")
+    fault_message = (fault.get("message") or "") if isinstance(fault, dict) else ""
+    said = f"{already_said} {fault_message}"
+    facts += _event_facts(client, server_id, action, migration, _plain(said))
     if not facts:
         return ""
     return f"{LABEL} " + "; ".join(facts) + "."
+
+
+def where_to_look(migration) -> str:
+    """What to do when the cloud's API holds no reason for a failed migration.
+
+    Nova keeps the cause of, e.g., a failed live-migration copy only in its services'
+    logs (the instance action's events all succeeded, the server has no fault).
+    """
+    hosts = [h for h in (migration.source, migration.destination) if h]
+    on = f" on {' and '.join(dict.fromkeys(hosts))}" if hosts else ""
+    return (
+        "The cloud's API gives no reason (no failed instance action event, no server "
+        f"fault): look for server {migration.server_id} in the nova-compute logs{on} and in "
+        "nova-conductor's log."
+    )
 
 
 def _read(read: Callable, what: str):

@@ -26,7 +26,8 @@ def _lookup(cls, value: object, argument: str, aliases: dict | None = None):
     for member in cls:
         if wanted in (_normalize(member.value), _normalize(member.name)):
             return member
-    raise InvalidArgument(argument, value, ", ".join(m.value for m in cls))
+    values = [m.value for m in cls]
+    raise InvalidArgument(argument, value, ", ".join(values), values)
 
 
 class BlockMigration(Enum):
@@ -55,7 +56,7 @@ class BlockMigration(Enum):
         for member in cls:
             if wanted == member.value:
                 return member
-        raise InvalidArgument(argument, value, "auto, true or false")
+        raise InvalidArgument(argument, value, "auto, true or false", ("auto", "true", "false"))
 
 
 class MigrationStatus(Enum):

@@ -6,6 +6,8 @@ written as a sentence: subject, what was observed, what was expected.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class LiveMigError(Exception):
     """Base class of every failure raised by the library."""
@@ -16,11 +18,25 @@ class LiveMigError(Exception):
 class InvalidArgument(LiveMigError, ValueError):
     """A keyword or import argument is wrong; raised before any cloud call."""
 
-    def __init__(self, argument: str, value: object, allowed: str):
+    def __init__(self, argument: str, value: object, allowed: str, choices: Iterable[str] = ()):
         self.argument = argument
         self.value = value
         self.allowed = allowed
-        super().__init__(f"Argument '{argument}' got {value!r}; allowed: {allowed}.")
+        self.closest = closest(value, choices)
+        guess = f" Did you mean '{self.closest}'?" if self.closest else ""
+        super().__init__(f"Argument '{argument}' got {value!r}; allowed: {allowed}.{guess}")
+
+
+def closest(value: object, choices: Iterable[str]) -> str | None:
+    """The choice `value` most likely misspells (case ignored), or None."""
+    choices = [str(c) for c in choices]
+    if not choices or value is None:
+        return None
+    import difflib  # only when a wrong value has to be explained
+
+    by_lower = {c.lower(): c for c in choices}
+    found = difflib.get_close_matches(str(value).lower(), list(by_lower), n=1, cutoff=0.75)
+    return by_lower[found[0]] if found else None
 
 
 class NotConfigured(LiveMigError):
@@ -49,20 +65,29 @@ class CloudError(LiveMigError):
         self.status = status
         self.cloud_message = message
         self.call = call
-        self.hint = hint if hint is not None else HINTS.get(status or 0, "")
+        self.hint = hint if hint is not None else hint_for(status, action)
         self.explanation = ""
         super().__init__(self._text())
 
     def _text(self) -> str:
         where = f" ({self.call})" if self.call else ""
         answer = f"the cloud answered HTTP {self.status}" if self.status else "the client reported"
-        message = self.cloud_message.strip().rstrip(".") + "." if self.cloud_message else "-"
+        message = (self.cloud_message or "").strip() or "-"
+        if not message.endswith((".", "!", "?", "-")):
+            message += "."
         parts = [f"Could not {self.action}{where}: {answer}: {message}"]
         if self.explanation:
             parts.append(self.explanation)
         if self.hint:
             parts.append(self.hint)
         return " ".join(parts)
+
+    def naming_server(self, server_id: str, name: str | None) -> CloudError:
+        """Names the server `name (id)` where the failed action gives only its id."""
+        if name and f"server {server_id}" in self.action:
+            self.action = self.action.replace(f"server {server_id}", f"server {name} ({server_id})")
+            self.args = (self._text(),)
+        return self
 
     def with_explanation(self, explanation: str) -> CloudError:
         """Adds facts read from the cloud that explain the failure (see `diagnosis.py`)."""
@@ -73,19 +98,41 @@ class CloudError(LiveMigError):
 
 # What to do about an answer, by HTTP status (the cloud's message says what was wrong).
 HINTS = {
-    400: "The cloud refused the request: fix what its message points to, or, when the refusal "
-    "is what the test wants, use Live Migration Of Server Should Be Refused.",
+    400: "The cloud refused the request: fix what its message points to.",
     401: "Check the credentials of this cloud in clouds.yaml (or the `password` import argument).",
-    403: "The user lacks the permission: use a cloud entry of an admin user (`cloud=`), or "
-    "expect the refusal with Live Migration Of Server Should Be Refused.",
-    404: "It does not exist (any more) in this cloud: check the name or id.",
-    409: "The server is busy or in a state that does not allow this: wait until it is ACTIVE "
-    "with no task in progress (Wait Until Servers Are Active) and try again.",
+    403: "The user lacks the permission: use a cloud entry of an admin user (`cloud=`, or "
+    "Use Admin User after Use Member User).",
+    404: "It does not exist (any more) in this cloud, or the current user cannot see it (a "
+    "member user does not see other projects' servers): check the name or id, and which "
+    "user makes the call (Use Admin User, Use Member User).",
+    409: "The server is busy or in a state that does not allow this (see its status and "
+    "task_state): let a running task end first (Wait Until Servers Are Active), or bring the "
+    "server into a state the request allows.",
     500: "The cloud failed internally: look for the request in its logs (e.g. nova-api).",
     502: "A proxy in front of the cloud failed: try again later or ask the cloud's operators.",
     503: "The service is unavailable: try again later or ask the cloud's operators.",
     504: "A proxy in front of the cloud timed out: try again later or ask the cloud's operators.",
 }
+
+# The keyword that expects a refusal of a move, by the start of the failed action's text.
+EXPECT_REFUSAL = (
+    ("live-migrate ", "Live Migration Of Server Should Be Refused"),
+    ("cold-migrate ", "Move Of Server Should Be Refused"),
+    ("resize ", "Move Of Server Should Be Refused"),
+    ("evacuate ", "Move Of Server Should Be Refused"),
+    ("confirm ", "Move Of Server Should Be Refused"),
+    ("revert ", "Move Of Server Should Be Refused"),
+)
+
+
+def hint_for(status: int | None, action: str) -> str:
+    """What to do about `status`; for a refused move, also the keyword expecting it."""
+    hint = HINTS.get(status or 0, "")
+    if status in (400, 403, 409):
+        expect = next((kw for start, kw in EXPECT_REFUSAL if action.startswith(start)), None)
+        if expect:
+            hint += f" When the refusal is what the test wants, expect it with {expect}."
+    return hint
 
 
 class CloudNotAnswering(CloudError):

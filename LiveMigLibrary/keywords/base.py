@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..context import LibraryContext
 from ..errors import CheckFailed, InvalidArgument
 from ..hostpool import robot_variable
-from ..models import ComputeService
+from ..models import ComputeService, Server
 
 
 class KeywordGroup:
@@ -21,8 +21,16 @@ class KeywordGroup:
         for service in services:
             if service.host == host:
                 return service
-        known = ", ".join(s.host for s in services) or "none"
-        raise InvalidArgument(argument, host, f"a compute host of this cloud: {known}")
+        hosts = [s.host for s in services]
+        known = ", ".join(hosts) or "none"
+        raise InvalidArgument(argument, host, f"a compute host of this cloud: {known}", hosts)
+
+    def _server_name(self, server, server_id: str) -> str | None:
+        """The server's name, for messages, when it is known without asking the cloud."""
+        if isinstance(server, Server):
+            return server.name
+        created = self._ctx.tracker.servers.get(server_id)
+        return created.name if created is not None else None
 
     def _host_owner(self) -> str:
         """The test (or, in a suite setup, the suite) that keywords act for now."""

@@ -8,9 +8,10 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
-from ..diagnosis import explain_move
+from ..diagnosis import explain_move, where_to_look
 from ..enums import BlockMigration, MigrationStatus, Refusal
 from ..errors import CheckFailed, CloudError, LiveMigError, UnexpectedState
+from ..evidence.recorder import ACTION_OF_OPERATION
 from ..models import Migration, Server
 from ..waiting import Waiter
 from .base import KeywordGroup
@@ -80,7 +81,7 @@ class MigrationKeywords(KeywordGroup):
                 explain_move(
                     ctx.admin, sid, host, migration=migration, already_said=error.cloud_message
                 )
-            )
+            ).naming_server(sid, self._server_name(server, sid))
             raise
 
     @keyword(tags=["migrations"])
@@ -240,10 +241,17 @@ class MigrationKeywords(KeywordGroup):
             if current.is_final:
                 why = ""
                 if current in (MigrationStatus.ERROR, MigrationStatus.FAILED):
-                    why = " " + explain_move(ctx.admin, sid, migration=migration)
+                    # the instance action of this kind of move holds its events
+                    kind = migration.migration_type or "live-migration"
+                    action = ACTION_OF_OPERATION.get(kind, kind)
+                    why = " " + (
+                        explain_move(ctx.admin, sid, action=action, migration=migration)
+                        or where_to_look(migration)
+                    )
+                destination = migration.destination or "no destination chosen"
                 raise UnexpectedState(
                     f"Migration {migration.id} of server {server} ended {current.value} "
-                    f"({migration.source} -> {migration.destination}), expected {wanted.value}."
+                    f"({migration.source} -> {destination}), expected {wanted.value}."
                     + why.rstrip()
                 )
 

@@ -57,7 +57,7 @@ class MoveKeywords(KeywordGroup):
                     already_said=error.cloud_message,
                     flavor=flavor,
                 )
-            )
+            ).naming_server(sid, self._server_name(server, sid))
             raise
 
     @staticmethod

@@ -407,14 +407,14 @@ class ServerKeywords(KeywordGroup):
         ctx = self._ctx
         found = ctx.client.find_image_id(image)
         if found is None:
-            raise InvalidArgument("image", image, _choices(ctx.client.image_names, "image"))
+            raise InvalidArgument("image", image, *_choices(ctx.client.image_names, "image"))
         return found
 
     def _resolve_flavor(self, flavor: str) -> str:
         ctx = self._ctx
         found = ctx.client.find_flavor_id(flavor)
         if found is None:
-            raise InvalidArgument("flavor", flavor, _choices(ctx.client.flavor_names, "flavor"))
+            raise InvalidArgument("flavor", flavor, *_choices(ctx.client.flavor_names, "flavor"))
         return found
 
     def _networks(self):
@@ -427,9 +427,10 @@ class ServerKeywords(KeywordGroup):
         return [{"uuid": found}]
 
 
-def _choices(list_names, kind: str) -> str:
+def _choices(list_names, kind: str) -> tuple[str, list[str]]:
+    """What is allowed, and the names a misspelling may be close to."""
     try:
         names = list_names()
     except CloudError:
-        return f"the name or id of an existing {kind}"
-    return f"an existing {kind}: " + (", ".join(names) if names else "none exist")
+        return f"the name or id of an existing {kind}", []
+    return f"an existing {kind}: " + (", ".join(names) if names else "none exist"), names

@@ -34,7 +34,7 @@ def refusal(lib, server, host=None) -> str:
     with pytest.raises(CloudError) as error:
         lib.live_migrate_server(server, host=host)
     message = str(error.value)
-    assert message.startswith(f"Could not live-migrate server {server.id}")
+    assert message.startswith(f"Could not live-migrate server {server.name} ({server.id})")
     assert "No valid host was found." in message  # the cloud's own words come first
     return message
 
@@ -156,3 +156,45 @@ def test_a_resize_checks_the_new_flavor_against_the_destination(lib, server):
         f"{LABEL} small has 512 MEMORY_MB free (flavor m1.medium needs 4096), 10 DISK_GB free "
         "(flavor m1.medium needs 40) in Placement."
     )
+
+
+def test_a_failed_cold_migration_is_explained_from_its_own_instance_action():
+    library = LiveMigLibrary(computes=2)  # no alternate host to reschedule to
+    try:
+        server = library.create_server(name="cold")
+        library.wait_until_servers_are_active(server)
+        library.inject_fake_cloud_fault("prep_resize", "error", server=server.name)
+        library.cold_migrate_server(server)
+        with pytest.raises(UnexpectedState) as error:
+            library.wait_until_migration_of_server_is(server, "finished")
+        message = str(error.value)
+        assert "ended error (compute1 -> no destination chosen), expected finished." in message
+        assert f"{LABEL} instance action event compute_prep_resize on compute2 failed" in message
+    finally:
+        library.close()
+
+
+def test_a_failed_migration_without_a_reason_in_the_api_says_where_to_look(lib, server):
+    target = others(lib, server)[0]
+    lib.inject_fake_cloud_fault("live_migration", "error", server=server.name)
+    lib.live_migrate_server(server, host=target)
+    with pytest.raises(UnexpectedState) as error:
+        lib.wait_until_migration_of_server_is(server, "completed")
+    message = str(error.value)
+    assert LABEL not in message  # nothing failed that the API shows
+    source = lib.get_server_host(server)
+    assert message.endswith(
+        "The cloud's API gives no reason (no failed instance action event, no server fault): "
+        f"look for server {server.id} in the nova-compute logs on {source} and {target} and "
+        "in nova-conductor's log."
+    )
+
+
+def test_an_event_repeating_the_servers_fault_is_not_said_twice(lib, server):
+    lib.inject_fake_cloud_fault("resize_instance", "error", server=server.name)
+    lib.resize_server(server, "m1.small")
+    with pytest.raises(UnexpectedState) as error:
+        lib.wait_until_migration_of_server_is(server, "finished")
+    message = str(error.value)
+    assert "the server's fault says 'Resize error:" in message
+    assert message.count("migrate_disk_and_power_off failed") == 1, message

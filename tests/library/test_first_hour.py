@@ -197,10 +197,71 @@ def test_cloud_errors_say_what_failed_in_the_clouds_words_and_what_to_do():
     assert str(error) == (
         "Could not live-migrate server abc to compute2 (POST /compute/v2.1/servers/abc/action):"
         " the cloud answered HTTP 409: Cannot 'os-migrateLive' instance abc while it is in "
-        "task_state migrating. The server is busy or in a state that does not allow this: "
-        "wait until it is ACTIVE with no task in progress (Wait Until Servers Are Active) and "
-        "try again."
+        "task_state migrating. The server is busy or in a state that does not allow this (see "
+        "its status and task_state): let a running task end first (Wait Until Servers Are "
+        "Active), or bring the server into a state the request allows. When the refusal is what "
+        "the test wants, expect it with Live Migration Of Server Should Be Refused."
     )
+
+
+def test_a_refusal_names_the_keyword_expecting_it_for_that_kind_of_request():
+    resize = CloudError(
+        "resize server abc to flavor 1", 400, "When resizing, instances must change flavor!"
+    )
+    # the cloud's "!" is not followed by a "." of ours
+    assert "HTTP 400: When resizing, instances must change flavor! The cloud" in str(resize)
+    assert "expect it with Move Of Server Should Be Refused." in str(resize)
+    assert "Live Migration Of Server Should Be Refused" not in str(resize)
+    for action in ("cold-migrate server abc to compute2", "evacuate server abc", "confirm the"
+                   " resize of server abc", "revert the resize of server abc"):  # fmt: skip
+        assert "Move Of Server Should Be Refused" in str(CloudError(action, 409, "busy"))
+    create = str(CloudError("create server 'web'", 400, "Invalid flavorRef"))
+    assert create.endswith("The cloud refused the request: fix what its message points to.")
+    assert "Should Be Refused" not in create
+
+
+def test_a_server_the_user_cannot_see_is_not_only_called_nonexistent(fake_lib):
+    server = fake_lib.create_server(name="admins")  # in the admin's project
+    fake_lib.wait_until_servers_are_active(server)
+    fake_lib.use_member_user()
+    with pytest.raises(CloudError) as error:
+        fake_lib.live_migrate_server(server)
+    message = str(error.value)
+    assert "HTTP 404" in message
+    assert "or the current user cannot see it" in message
+    assert "Use Admin User" in message
+    fake_lib.use_admin_user()
+
+
+def test_a_refused_move_names_the_server_as_this_run_knows_it(fake_lib):
+    server = fake_lib.create_server(name="web")
+    fake_lib.wait_until_servers_are_active("web")
+    source = fake_lib.get_server_host(server)
+    for move in (
+        lambda: fake_lib.live_migrate_server("web", host=source),
+        lambda: fake_lib.cold_migrate_server(server, host=source),
+    ):
+        with pytest.raises(CloudError) as error:
+            move()
+        assert f"migrate server {server.name} ({server.id}) to {source} (POST " in str(error.value)
+
+
+def test_a_misspelled_choice_gets_the_closest_suggested(fake_lib):
+    server = fake_lib.create_server(name="web")
+    cases = [
+        (lambda: fake_lib.wait_until_migration_of_server_is(server, "complete"), "completed"),
+        (lambda: fake_lib.live_migrate_server(server, block_migration="ture"), "true"),
+        (lambda: fake_lib.create_server(flavor="m1.tinny"), "m1.tiny"),
+        (lambda: fake_lib.get_server_host("webb"), "web"),
+        (lambda: fake_lib.disable_compute_service("compute22"), "compute2"),
+    ]
+    for call, meant in cases:
+        with pytest.raises(InvalidArgument) as error:
+            call()
+        assert str(error.value).endswith(f". Did you mean '{meant}'?"), str(error.value)
+    with pytest.raises(InvalidArgument) as error:  # nothing close: no guess
+        fake_lib.get_server_host("db")
+    assert "Did you mean" not in str(error.value)
 
 
 def test_unreachable_cloud_fails_once_with_what_to_check(tmp_path):

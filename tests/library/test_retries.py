@@ -201,7 +201,7 @@ def test_a_post_failing_with_503_is_not_retried(fake_lib, infos):
     with pytest.raises(CloudError) as error:
         fake_lib.live_migrate_server(server, host="compute2")
     message = str(error.value)
-    assert message.startswith(f"Could not live-migrate server {server.id} to compute2")
+    assert message.startswith(f"Could not live-migrate server {server} to compute2")
     assert f"(POST /compute/v2.1/servers/{server.id}/action)" in message
     assert "the cloud answered HTTP 503: Service Unavailable." in message
     assert "try again later" in message  # what to do
