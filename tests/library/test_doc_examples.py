@@ -118,3 +118,42 @@ def test_every_keyword_example_runs_against_the_embedded_fake(tmp_path, monkeypa
             failed.append(f"{keyword}: no test ran")
     assert not failed, "keyword doc examples that fail:\n" + "\n".join(failed)
     assert "[ ERROR ]" not in console.getvalue(), console.getvalue()
+
+
+def test_introduction_and_import_examples_run(tmp_path, monkeypatch):
+    """The introduction's whole suite runs on the embedded fake as written; an example that
+    only imports the library (for a real cloud) must at least import with its arguments,
+    given a clouds.yaml that defines the clouds it names (nothing is contacted on import)."""
+    library = LibraryDocumentation("LiveMigLibrary")
+    blocks = [
+        *re.findall(r"```robotframework\n(.*?)```", library.doc, flags=re.S),
+        *re.findall(r"```robotframework\n(.*?)```", library.inits[0].doc, flags=re.S),
+    ]
+    clouds = set()
+    for block in blocks:
+        clouds.update(re.findall(r"cloud=(\S+)", block))
+    assert blocks and clouds
+    unreachable = "{auth_url: 'http://127.0.0.1:9/identity', username: a, password: b}"
+    config = tmp_path / "clouds.yaml"
+    config.write_text(
+        "clouds:\n" + "".join(f"  {name}:\n    auth: {unreachable}\n" for name in clouds)
+    )
+    monkeypatch.delenv("OS_CLOUD", raising=False)
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(config))
+    folder = tmp_path / "introduction"
+    folder.mkdir()
+    for index, block in enumerate(blocks):
+        if not sections(block).get("Test Cases"):
+            block += "\n*** Test Cases ***\nImports\n    No Operation\n"
+        (folder / f"example_{index}.robot").write_text(block)
+    console = io.StringIO()
+    robot.run(
+        str(folder), outputdir=str(tmp_path), log="NONE", report="NONE",
+        stdout=console, stderr=console,
+    )  # fmt: skip
+    result = ExecutionResult(str(tmp_path / "output.xml"))
+    tests = list(result.suite.all_tests)
+    assert len(tests) == len(blocks)
+    failed = [f"{t.parent.name} / {t.name}: {t.message}" for t in tests if t.status != "PASS"]
+    assert not failed, "introduction examples that fail:\n" + "\n".join(failed)
+    assert "[ ERROR ]" not in console.getvalue(), console.getvalue()
