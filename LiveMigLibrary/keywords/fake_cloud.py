@@ -36,11 +36,18 @@ class FakeCloudKeywords(KeywordGroup):
     def set_fake_cloud_durations(self, **phases: float) -> None:
         """Sets how long (virtual seconds) phases take in the embedded fake cloud.
 
-        The phases are those of the fake's `durations()` (e.g. `build`, and the migration
-        phases). Restored when the suite ends. Fails against a real cloud.
+        The phases, with their defaults in seconds (`docs/fake-cloud.md`, "Time", says
+        what each covers): `schedule` 0.5, `build` 3, `action` 0.5 (stop, start, pause,
+        ...), `delete` 1; live migration: `precheck` 0.5 (conductor pre-checks, 2.34+),
+        `queue` 0.1, `preparing` 1 (`pre_live_migration` on the destination), `running` 5
+        (an idle guest's copy; a busy guest's follows its workload, see [Set Guest
+        Workload]), `abort` 0.5, `force_complete` 0.5; cold moves: `prep_resize` 0.5,
+        `resize_instance` 2, `finish_resize` 1, `confirm_resize` 0.5, `revert_resize` 0.5,
+        `finish_revert_resize` 1; evacuation: `rebuild` 3. [Get Fake Cloud Durations]
+        returns the current ones. Restored when the suite ends. Fails against a real cloud.
 
         Args:
-            **phases: Phase name = seconds.
+            **phases: Phase name = seconds, e.g. `running=600`.
 
         Example:
 
@@ -56,7 +63,10 @@ class FakeCloudKeywords(KeywordGroup):
         unknown = sorted(set(phases) - set(current))
         if unknown:
             raise InvalidArgument(
-                "phases", ", ".join(unknown), "phases of the fake: " + ", ".join(sorted(current))
+                "phases",
+                ", ".join(unknown),
+                "phases of the fake: " + ", ".join(sorted(current)),
+                current if len(unknown) == 1 else (),
             )
         values = {}
         for name, value in phases.items():

@@ -13,6 +13,7 @@ import os
 import pytest
 import robot
 from robot.api import ExecutionResult
+from robot.libdocpkg import LibraryDocumentation
 
 from LiveMigLibrary import LiveMigLibrary
 from LiveMigLibrary.errors import (
@@ -25,6 +26,8 @@ from LiveMigLibrary.errors import (
     UnknownImportArgument,
 )
 from LiveMigLibrary.fake.objects import Image
+
+KEYWORDS = {kw.name: kw for kw in LibraryDocumentation("LiveMigLibrary").keywords}
 
 
 def run_suite(
@@ -311,3 +314,18 @@ def test_wrong_password_says_to_check_the_credentials(tmp_path, monkeypatch):
         assert "Check the credentials of this cloud in clouds.yaml" in message
         with pytest.raises(LiveMigError, match="failed before in this suite"):
             library.get_compute_hosts()
+
+
+def test_set_fake_cloud_durations_names_every_phase_with_its_default(fake_lib):
+    """A new user cannot guess the phases from "those of the fake's durations()"."""
+    import re
+
+    doc = KEYWORDS["Set Fake Cloud Durations"].doc
+    durations = fake_lib.get_fake_cloud_durations()
+    for phase, seconds in durations.items():
+        assert re.search(rf"`{phase}` {seconds:g}\b", doc), f"{phase} ({seconds:g}) undocumented"
+    with pytest.raises(InvalidArgument) as error:
+        fake_lib.set_fake_cloud_durations(live_migration=600)  # a natural first guess
+    assert "phases of the fake: abort, action, build," in str(error.value)
+    with pytest.raises(InvalidArgument, match="Did you mean 'running'"):
+        fake_lib.set_fake_cloud_durations(runing=600)
