@@ -1,6 +1,7 @@
 """Every keyword is documented in the project's Markdown style with a runnable example."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,10 @@ def test_resource_keywords_are_documented_and_linked_from_the_readme():
     assert resource.keywords
     for keyword in resource.keywords:
         assert len(keyword.doc.split()) >= 5, f"{keyword.name}: no real documentation"
+    # the keywords it is built from are a click away, and the example suites it names exist
+    assert "[LiveMigLibrary.html](LiveMigLibrary.html)" in resource.doc
+    examples = re.findall(r"`(suites/[\w.]+\.robot)`", resource.doc)
+    assert examples and all((ROOT / suite).is_file() for suite in examples), examples
     readme = (ROOT / "README.md").read_text()
     assert "(docs/LiveMigLibrary.html)" in readme
     assert "(docs/livemig.resource.html)" in readme
