@@ -194,13 +194,8 @@ class MoveAPI:
         bug 1922053; before it the flag was lifted and the stale guests could start)."""
         if self.bugs.active("1922053"):
             return
-        for mig in self.store.migrations.values():
-            if (
-                mig.migration_type == "evacuation"
-                and mig.source_compute == host
-                and mig.status == "done"
-                and not mig.deleted
-            ):
+        for mig in self.store.migrations_from_host(host):
+            if mig.migration_type == "evacuation" and mig.status == "done" and not mig.deleted:
                 raise ForceUpWithDoneEvacuations(host=host)
 
     # -- evacuate ---------------------------------------------------------------------

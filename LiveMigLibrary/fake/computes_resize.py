@@ -430,10 +430,9 @@ class ResizeComputes:
         ``done`` is taken as evacuated: the guest is destroyed, the server's
         allocation on this host removed and the migration ``completed``.
         """
-        for mig in list(self.store.migrations.values()):
+        for mig in self.store.migrations_from_host(host):
             if (
                 mig.migration_type != "evacuation"
-                or mig.source_compute != host
                 or mig.deleted
                 or mig.status not in ("accepted", "pre-migrating", "done")
             ):

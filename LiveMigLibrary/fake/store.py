@@ -53,6 +53,9 @@ class Store:
         self.migrations: dict[int, Migration] = {}
         self.migration_by_uuid: dict[str, Migration] = {}
         self.migrations_by_instance: dict[str, list[int]] = {}
+        # by source host (a migration's source_compute never changes): what a host's
+        # compute must clean up when it comes back, what keeps it from being forced up
+        self.migrations_from: dict[str, dict[int, None]] = {}
         self.actions: dict[str, list[InstanceAction]] = {}
         self.quotas: dict[str, dict[str, int]] = {}
         # what each project's live instances count against quota, kept as they change
@@ -110,6 +113,7 @@ class Store:
                 mig = self.migrations.pop(mig_id, None)
                 if mig is not None:
                     self.migration_by_uuid.pop(mig.uuid, None)
+                    self.migrations_from.get(mig.source_compute, {}).pop(mig.id, None)
 
     def _count(self, inst: Instance, sign: int) -> None:
         used = self.quota_usage.setdefault(inst.project_id, {"instances": 0, "cores": 0, "ram": 0})
@@ -123,9 +127,14 @@ class Store:
         self.migrations[mig.id] = mig
         self.migration_by_uuid[mig.uuid] = mig
         self.migrations_by_instance.setdefault(mig.instance_uuid, []).append(mig.id)
+        self.migrations_from.setdefault(mig.source_compute, {})[mig.id] = None
 
     def migrations_of(self, instance_uuid: str) -> list[Migration]:
         return [self.migrations[i] for i in self.migrations_by_instance.get(instance_uuid, [])]
+
+    def migrations_from_host(self, host: str) -> list[Migration]:
+        """The migrations whose source is ``host``, oldest first."""
+        return [self.migrations[i] for i in self.migrations_from.get(host, ())]
 
     # -- hosts --------------------------------------------------------------
 

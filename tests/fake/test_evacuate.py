@@ -5,7 +5,7 @@ _destroy_evacuated_instances, and nova/api/openstack/compute/evacuate.py do it."
 from __future__ import annotations
 
 from .helpers import nova_error
-from .lm import TINY, other, update_service
+from .lm import TINY, compute_services, other, update_service
 
 
 def evacuation_of(admin, sid) -> dict:
@@ -134,3 +134,76 @@ def test_stopped_server_and_2_95_stay_stopped(admin, ctl, active_server):
         ("compute_rebuild_instance", "Success"),
         ("conductor_rebuild_instance", "Success"),
     ]
+
+
+def test_force_up_is_refused_only_for_the_source_of_a_live_done_evacuation(
+    admin, ctl, active_server
+):
+    """services.py's update (the fix of bug 1922053) looks up the migrations with
+    source_compute=<host>, status done, type evacuation, not deleted: only the source of
+    such a record is refused; its destination, a record not done (accepted, completed)
+    and one soft-deleted with its server are not."""
+    sid, src = active_server
+    dst = other(src)
+    refused = "Unable to force up host {} as `done` evacuation migration records remain"
+
+    def force_up(host):
+        return admin.compute(
+            "PUT",
+            f"/os-services/{compute_services(admin)[host]['id']}",
+            mv="2.53",
+            json={"forced_down": False},
+        )
+
+    kill(ctl, src)
+    update_service(admin, src, forced_down=True)
+    assert admin.action(sid, {"evacuate": {}}, mv="2.94").status_code == 200
+    assert evacuation_of(admin, sid)["status"] == "accepted"
+    assert force_up(src).status_code == 200  # accepted, not done yet
+    update_service(admin, src, forced_down=True)
+    ctl.settle()
+    assert evacuation_of(admin, sid)["status"] == "done"
+    assert nova_error(force_up(src), 400).startswith(refused.format(src))
+    assert compute_services(admin)[src]["forced_down"] is True  # nothing saved
+    update_service(admin, dst, forced_down=True)
+    assert force_up(dst).status_code == 200  # the destination of the record is not held
+    assert admin.compute("DELETE", f"/servers/{sid}").status_code == 204
+    ctl.settle()
+    assert force_up(src).status_code == 200  # the record went with its server
+
+
+def test_force_up_after_the_source_compute_completed_its_evacuations(admin, ctl, active_server):
+    sid, src = active_server
+    kill(ctl, src)
+    update_service(admin, src, forced_down=True)
+    assert admin.action(sid, {"evacuate": {}}, mv="2.94").status_code == 200
+    ctl.settle()
+    ctl.set_host_alive(src, True)  # init_host: _destroy_evacuated_instances
+    assert evacuation_of(admin, sid)["status"] == "completed"
+    assert update_service(admin, src, forced_down=False)["forced_down"] is False
+
+
+def test_an_archived_evacuation_no_longer_holds_its_source():
+    """The per-host index forgets a record purged with its deleted server (keep_deleted)."""
+    from LiveMigLibrary.fake import FakeCloud
+
+    from .helpers import Api
+
+    cloud = FakeCloud(computes=2, clock="manual", keep_deleted=0).start()
+    try:
+        admin, ctl = Api(cloud), cloud.control
+        sid = admin.boot("evacuee")
+        ctl.settle()
+        src = admin.server(sid)["OS-EXT-SRV-ATTR:host"]
+        kill(ctl, src)
+        update_service(admin, src, forced_down=True)
+        assert admin.action(sid, {"evacuate": {}}, mv="2.94").status_code == 200
+        ctl.settle()
+        store = cloud.backend.store
+        assert [m.status for m in store.migrations_from_host(src)] == ["done"]
+        assert admin.compute("DELETE", f"/servers/{sid}").status_code == 204
+        ctl.settle()
+        assert store.migrations == {} and store.migrations_from_host(src) == []
+        assert update_service(admin, src, forced_down=False)["forced_down"] is False
+    finally:
+        cloud.stop()
