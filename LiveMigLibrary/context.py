@@ -23,6 +23,7 @@ from .errors import FakeCloudRequired, InvalidArgument, LiveMigError, NotConfigu
 from .evidence import EvidenceRecorder
 from .hostpool import HostPool
 from .models import Server
+from .startup import freeze_imported
 from .tracker import ResourceTracker
 from .waiting import seconds
 
@@ -54,6 +55,17 @@ class Settings:
     fake_nova_options: dict | None = None  # the embedded fake's nova.conf ([DEFAULT])
     # how to stop/start a real cloud's nova-compute (compute_process.ComputeProcessCommand)
     compute_process_command: object | None = None
+
+
+def _import_cloud_code(fake: bool) -> None:
+    """Imports openstacksdk, and the embedded fake's code when it is wanted (only then),
+    and freezes what the imports made before the first connection creates anything (see
+    `startup.freeze_imported`)."""
+    import openstack  # noqa: F401
+
+    if fake:
+        import LiveMigLibrary.fake  # noqa: F401
+    freeze_imported(before_first_connection=True)
 
 
 class LibraryContext:
@@ -148,13 +160,14 @@ class LibraryContext:
 
     def _open_admin(self) -> CloudClient:
         settings = self.settings
+        _import_cloud_code(fake=not settings.cloud)
         if settings.cloud:
             logger.info(f"Connecting to cloud '{settings.cloud}' from clouds.yaml.")
             password = settings.password.value if settings.password else None
             client = CloudClient.from_cloud_name(settings.cloud, password, self._retries())
             client.authenticate(settings.cloud)  # fail here, once, when it cannot connect
             return client
-        from .fake import FakeCloud  # only imported when the embedded fake is wanted
+        from .fake import FakeCloud
 
         self.fake = FakeCloud(
             computes=settings.computes,

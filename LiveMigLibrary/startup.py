@@ -23,6 +23,18 @@ Measured on the seed suite (`benchmarks/fake_cloud.py --only seed_suite_process_
   Python does not promise to finalize objects still alive at exit; nothing the library
   or Robot writes depends on it (Robot has written its outputs, the library has cleaned
   up and closed its connections before the interpreter exits).
+- **Collections over objects that live for the whole run.** The modules' own objects
+  (functions, classes, constants: about 100,000 of them with Robot, openstacksdk and the
+  fake) never become garbage, yet every full collection walked them again: one in the
+  middle of the seed suite and the one at exit cost about 0.09 s together.
+  `freeze_imported` moves the objects alive at two moments into the permanent
+  generation (`gc.freeze`): when the library has been imported, and once per process
+  just before the first cloud connection opens, when openstacksdk (and the fake's code)
+  has been imported but no connection, server or fake cloud exists yet. Later
+  collections only walk what the run creates. Reference counting still frees frozen
+  objects; only a reference cycle among objects alive at those two moments that becomes
+  garbage later is kept until the process exits, which for module-level objects is
+  their life anyway.
 """
 
 from __future__ import annotations
@@ -84,6 +96,20 @@ def defer_optional_imports(names: tuple[str, ...] = DEFERRED_MODULES) -> list[st
         sys.modules[name] = module
         deferred.append(name)
     return deferred
+
+
+_frozen_before_connecting = False
+
+
+def freeze_imported(before_first_connection: bool = False) -> None:
+    """`gc.freeze()` now: after the library's import, and (``before_first_connection``)
+    once per process after openstacksdk's import, before anything connects."""
+    global _frozen_before_connecting
+    if before_first_connection:
+        if _frozen_before_connecting:
+            return
+        _frozen_before_connecting = True
+    gc.freeze()
 
 
 def _collect_then_freeze() -> None:

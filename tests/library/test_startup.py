@@ -139,6 +139,44 @@ def test_at_exit_garbage_is_still_finalized_and_the_rest_frozen(tmp_path):
     assert done.stdout.strip() == "frozen: True"
 
 
+def test_code_is_frozen_before_the_first_connection_and_what_the_run_makes_is_not():
+    """Full collections skip the modules' objects (frozen at the library's import and just
+    before the first connection), while the fake cloud, the connection and the servers a
+    run makes stay collectable; a second connection freezes nothing more."""
+    done = run_python(
+        """
+        import gc
+        from LiveMigLibrary import LiveMigLibrary
+        import LiveMigLibrary.library as library_module
+        after_import = gc.get_freeze_count()
+
+        def tracked(obj):
+            return any(o is obj for o in gc.get_objects())
+
+        lib = LiveMigLibrary(computes=1)
+        lib.get_compute_hosts()
+        import openstack.connection, LiveMigLibrary.fake as fake_package
+        print("library code frozen:", after_import > 0, not tracked(library_module.LiveMigLibrary))
+        print("openstacksdk and fake code frozen:",
+              not tracked(openstack.connection.Connection), not tracked(fake_package.FakeCloud))
+        print("run objects collectable:", tracked(lib._ctx.fake), tracked(lib._ctx.admin.conn))
+        frozen = gc.get_freeze_count()
+        lib.close()
+        other = LiveMigLibrary(computes=1)
+        other.get_compute_hosts()
+        print("second connection freezes nothing:", gc.get_freeze_count() == frozen)
+        other.close()
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "library code frozen: True True",
+        "openstacksdk and fake code frozen: True True",
+        "run objects collectable: True True",
+        "second connection freezes nothing: True",
+    ]
+
+
 def test_provider_hosts_are_read_once_and_again_for_a_new_host():
     """Placement checks and the evidence share one provider -> host map per connection;
     a provider it does not know yet (a host added since) makes it read the map again."""
