@@ -187,7 +187,39 @@ class _Server(ThreadedWSGIServer):
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._connections_lock = threading.Lock()
         self._stopping = False
+        # stop_serving() wakes the accept loop through this pair at once; socketserver's
+        # serve_forever() only sees its shutdown flag at the next poll
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._stop_requested = False
+        self._served = threading.Event()
         super().__init__(*args, **kwargs)
+
+    def serve_until_stopped(self) -> None:
+        """Accepts connections (each gets its thread) until `stop_serving`."""
+        self._served.clear()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self, selectors.EVENT_READ)
+                selector.register(self._wake_read, selectors.EVENT_READ)
+                while not self._stop_requested:
+                    for key, _ in selector.select():
+                        if key.fileobj is self and not self._stop_requested:
+                            self._handle_request_noblock()
+                    self.service_actions()
+        finally:
+            self._served.set()
+
+    def stop_serving(self, wait: float) -> None:
+        """Ends `serve_until_stopped` and waits up to ``wait`` seconds for it to return."""
+        self._stop_requested = True
+        with contextlib.suppress(OSError):
+            self._wake_write.send(b"x")
+        self._served.wait(wait)
+
+    def server_close(self) -> None:
+        super().server_close()
+        for end in (self._wake_read, self._wake_write):
+            end.close()
 
     def track(self, connection: socket.socket) -> None:
         with self._connections_lock:
@@ -248,19 +280,15 @@ class HttpServer:
 
     def start(self) -> None:
         self._thread = threading.Thread(
-            target=self.server.serve_forever,
-            kwargs={"poll_interval": 0.02},
+            target=self.server.serve_until_stopped,
             name=f"fake-cloud-http-{self.port}",
             daemon=True,
         )
         self._thread.start()
 
-    def serve_forever(self) -> None:
-        self.server.serve_forever(poll_interval=0.02)
-
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
         if self._thread is not None:
+            self.server.stop_serving(wait=5)
             self._thread.join(timeout=5)
+        self.server.server_close()
         self.server.close_connections(wait=STOP_JOIN_SECONDS)

@@ -340,3 +340,20 @@ def _get_quietly(port: int) -> None:
         pass
     finally:
         conn.close()
+
+
+def test_stopping_wakes_the_accept_loop_which_never_polls():
+    """The accept loop waits without a timeout: only `stop_serving`'s wake-up can end it,
+    so stopping never waits for a poll interval. A server never started stops too."""
+    cloud = FakeCloud(computes=1)
+    server = HttpServer(build_app(cloud.backend, cloud.control))
+    server.start()
+    accept_loop = server._thread
+    server.server.stop_serving(wait=10)
+    assert not accept_loop.is_alive()
+    server.stop()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+    never_started = HttpServer(build_app(cloud.backend, cloud.control))
+    never_started.stop()
+    assert never_started.server.fileno() == -1  # its listening socket is closed
