@@ -28,15 +28,21 @@ class InvalidArgument(LiveMigError, ValueError):
 
 
 def closest(value: object, choices: Iterable[str]) -> str | None:
-    """The choice `value` most likely misspells (case ignored), or None."""
+    """The choice `value` most likely misspells (case ignored), or None: none is close, or
+    several are as close (`compute9` is no more `compute3` than `compute1`)."""
     choices = [str(c) for c in choices]
     if not choices or value is None:
         return None
     import difflib  # only when a wrong value has to be explained
 
     by_lower = {c.lower(): c for c in choices}
-    found = difflib.get_close_matches(str(value).lower(), list(by_lower), n=1, cutoff=0.75)
-    return by_lower[found[0]] if found else None
+    found = difflib.get_close_matches(str(value).lower(), list(by_lower), n=2, cutoff=0.75)
+    if not found:
+        return None
+    ratios = [difflib.SequenceMatcher(None, str(value).lower(), f).ratio() for f in found]
+    if len(ratios) > 1 and ratios[0] == ratios[1]:
+        return None
+    return by_lower[found[0]]
 
 
 class NotConfigured(LiveMigError):

@@ -262,9 +262,13 @@ def test_a_misspelled_choice_gets_the_closest_suggested(fake_lib):
         with pytest.raises(InvalidArgument) as error:
             call()
         assert str(error.value).endswith(f". Did you mean '{meant}'?"), str(error.value)
-    with pytest.raises(InvalidArgument) as error:  # nothing close: no guess
-        fake_lib.get_server_host("db")
-    assert "Did you mean" not in str(error.value)
+    for call in (
+        lambda: fake_lib.get_server_host("db"),  # nothing close: no guess
+        lambda: fake_lib.disable_compute_service("compute9"),  # as close to each: no guess
+    ):
+        with pytest.raises(InvalidArgument) as error:
+            call()
+        assert "Did you mean" not in str(error.value), str(error.value)
 
 
 def test_unreachable_cloud_fails_once_with_what_to_check(tmp_path):
