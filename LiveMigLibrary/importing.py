@@ -93,9 +93,9 @@ def unknown_cloud_message(argument: str, name: str, config, defined: list[str]) 
         where += ". openstacksdk reads only the first clouds.yaml it finds"
         todo = f"Add '{name}' to that file, set OS_CLIENT_CONFIG_FILE to the clouds.yaml that "
     else:
-        where = "No clouds.yaml was found (openstacksdk looked for " + ", ".join(searched) + ")"
+        where = "No clouds.yaml was found" + _searched(searched)
         todo = (
-            "Write a clouds.yaml defining it in one of those places, or set "
+            "Write a clouds.yaml defining it in one of those directories, or set "
             "OS_CLIENT_CONFIG_FILE to one that "
         )
     closest = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
@@ -105,6 +105,19 @@ def unknown_cloud_message(argument: str, name: str, config, defined: list[str]) 
         f"{todo}defines it, or import the library with {argument}=<a defined cloud>"
         + (" (no `cloud` at all: the embedded fake cloud)." if argument == "cloud" else ".")
     )
+
+
+def _searched(files: list[str]) -> str:
+    """' (openstacksdk looked in A, B and C for clouds.yaml, clouds.yml or clouds.json)'."""
+    if not files:
+        return ""
+    folders = list(dict.fromkeys(os.path.dirname(f) for f in files))
+    names = list(dict.fromkeys(os.path.basename(f) for f in files))
+
+    def listed(items: list[str], last: str) -> str:
+        return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+    return f" (openstacksdk looked in {listed(folders, 'and')} for {listed(names, 'or')})"
 
 
 def running_in_robot() -> bool:

@@ -333,3 +333,23 @@ def test_set_fake_cloud_durations_names_every_phase_with_its_default(fake_lib):
     assert "phases of the fake: abort, action, build," in str(error.value)
     with pytest.raises(InvalidArgument, match="Did you mean 'running'"):
         fake_lib.set_fake_cloud_durations(runing=600)
+
+
+def test_no_clouds_yaml_found_names_the_folders_searched_once_each():
+    from types import SimpleNamespace
+
+    from LiveMigLibrary.importing import unknown_cloud_message
+
+    folders = ["/work/x", "/home/qa/.config/openstack", "/etc/openstack"]
+    names = ["clouds.yaml", "clouds.yml", "clouds.json"]
+    config = SimpleNamespace(
+        config_filename=None,
+        secure_config_filename=None,
+        _config_files=[f"{folder}/{name}" for folder in folders for name in names],
+    )
+    message = unknown_cloud_message("cloud", "devstack", config, [])
+    assert (
+        "No clouds.yaml was found (openstacksdk looked in /work/x, /home/qa/.config/openstack"
+        " and /etc/openstack for clouds.yaml, clouds.yml or clouds.json). Write a clouds.yaml"
+        " defining it in one of those directories, or set OS_CLIENT_CONFIG_FILE"
+    ) in message
