@@ -19,7 +19,13 @@ from .clock import Clock, FakeCloudClock, FiredFaultLog, RealClock
 from .concurrency import on_main_thread
 from .deadline import CallTimeouts
 from .enums import FakeClockMode
-from .errors import FakeCloudRequired, InvalidArgument, LiveMigError, NotConfigured
+from .errors import (
+    AmbiguousName,
+    FakeCloudRequired,
+    InvalidArgument,
+    LiveMigError,
+    NotConfigured,
+)
 from .evidence import EvidenceRecorder
 from .hostpool import HostPool
 from .models import Server
@@ -310,9 +316,12 @@ class LibraryContext:
             return text
         # This run's own server first: `web` is this run's `livemig-1a2b3c4d-web`, also when
         # a server of someone else on a shared cloud is called plain `web`.
-        for created in self.tracker.servers.values():
-            if created.name in (f"{self.run_prefix}-{text}", text):
-                return created.id
+        names = (f"{self.run_prefix}-{text}", text)
+        own = sorted(c.id for c in self.tracker.servers.values() if c.name in names)
+        if len(own) > 1:  # e.g. Create Server    name=web    twice
+            raise AmbiguousName("server", text, "server", own)
+        if own:
+            return own[0]
         found = self.admin.find_server_id(text)
         if found is None:
             mine = sorted(s.name for s in self.tracker.servers.values())

@@ -190,6 +190,18 @@ def test_unprefixed_name_of_a_server_this_run_created(fake_lib):
     assert f"without the run prefix '{fake_lib.get_run_prefix()}-'" in message
 
 
+def test_two_servers_of_this_run_with_one_name_are_not_silently_taken_for_one(fake_lib):
+    first = fake_lib.create_server(name="web")
+    second = fake_lib.create_server(name="web")
+    for name in ("web", first.name):
+        with pytest.raises(AmbiguousName) as error:
+            fake_lib.get_server_host(name)
+        assert f"2 servers have that name: {', '.join(sorted([first.id, second.id]))}." in str(
+            error.value
+        )
+    fake_lib.wait_until_servers_are_active(first, second)  # the ids (or the servers) work
+
+
 def test_cloud_errors_say_what_failed_in_the_clouds_words_and_what_to_do():
     error = CloudError(
         "live-migrate server abc to compute2",
