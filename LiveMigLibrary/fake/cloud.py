@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import dataclass
 
 from .bugs import Bugs
 from .clock import Clock, ClockMode
@@ -34,6 +35,18 @@ FLAVORS = (  # id, name, vcpus, ram, disk
 )
 IMAGE_ID = "6ea41bd8-5a8a-4a9b-8b3c-0c33b1e0c7a1"
 IMAGE_NAME = "cirros-0.6.2-x86_64-disk"
+
+
+@dataclass(frozen=True)
+class StartState:
+    """What a cloud was created with: the one record ``Cloud.reset()`` goes back to."""
+
+    hosts: dict  # the computes seed() adds: count, vcpus, memory_mb, disk_gb, prefix
+    durations: dict
+    nova_options: dict
+    libvirt: dict
+    link_bandwidth_mib: float | None  # every link's; no per-pair bandwidth at the start
+    emulated_bugs: tuple[str, ...]
 
 
 class Cloud:
@@ -71,18 +84,13 @@ class Cloud:
         if libvirt:
             self.libvirt.update(**libvirt)
         self.network = Network(number("link_bandwidth_mib", link_bandwidth_mib, above=0, none=True))
-        # what reset() goes back to: the options and link the cloud was started with
-        self._initial_dynamics = (self.libvirt.as_dict(), self.network.default_mib)
         self.bugs = Bugs(emulate_bugs)
-        self.initial_durations = self.durations.as_dict()  # what reset() goes back to
-        self.initial_bugs = set(self.bugs.enabled)
         self.faults = Faults(self.clock, self.store)
         self.actions = InstanceActions(self.store)
         # nova.conf: move options and every compute's capacity options
         self.options = NovaOptions()
         if nova_options:
             self.options.update(**nova_options)
-        self.initial_options = self.options.as_dict()  # what reset() goes back to
         self.computes = ComputeHosts(
             self.store,
             self.durations,
@@ -137,12 +145,19 @@ class Cloud:
             self.options,
         )
         self.resize_computes.move_api = self.move_api
-        self.initial_hosts = dict(
-            count=computes,
-            vcpus=host_vcpus,
-            memory_mb=host_memory_mb,
-            disk_gb=host_disk_gb,
-            prefix=host_prefix,
+        self.start_state = StartState(
+            hosts=dict(
+                count=computes,
+                vcpus=host_vcpus,
+                memory_mb=host_memory_mb,
+                disk_gb=host_disk_gb,
+                prefix=host_prefix,
+            ),
+            durations=self.durations.as_dict(),
+            nova_options=self.options.as_dict(),
+            libvirt=self.libvirt.as_dict(),
+            link_bandwidth_mib=self.network.default_mib,
+            emulated_bugs=tuple(sorted(self.bugs.enabled)),
         )
         self.seed()
 
@@ -158,7 +173,7 @@ class Cloud:
             created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             self.store.images[IMAGE_ID] = Image(IMAGE_ID, IMAGE_NAME, created)
             self._add_control_services()
-            h = self.initial_hosts
+            h = self.start_state.hosts
             for i in range(1, h["count"] + 1):
                 self.computes.add_host(
                     f"{h['prefix']}{i}",
@@ -188,13 +203,16 @@ class Cloud:
             self.store.service_by_uuid[svc.uuid] = svc
 
     def reset(self) -> None:
-        """The start state again, durations, nova.conf options and emulated bugs included
-        (users stay)."""
+        """Back to ``start_state``: time 0, the initial hosts, flavors and image, and the
+        durations, nova.conf and [libvirt] options, links and emulated bugs the cloud was
+        created with; no servers, migrations, fault rules or workloads (users stay)."""
         with self.lock:
+            start = self.start_state
             self.clock.reset()
-            self.durations.update(**self.initial_durations)
-            self.bugs.set(sorted(self.initial_bugs))
-            options, self.network.default_mib = self._initial_dynamics
-            self.libvirt.update(**options)
-            self.options.update(**self.initial_options)
+            self.durations.update(**start.durations)
+            self.options.update(**start.nova_options)
+            self.libvirt.update(**start.libvirt)
+            self.network.default_mib = start.link_bandwidth_mib
+            self.network.pairs.clear()
+            self.bugs.set(list(start.emulated_bugs))
             self.seed()

@@ -23,8 +23,9 @@ class Control:
 
     def reset(self) -> None:
         """Back to the start state: the initial hosts, flavors and image, no servers,
-        migrations or fault rules, time 0, and the durations and emulated bugs the cloud
-        was created with. Users and passwords stay, and so do their tokens."""
+        migrations, fault rules or workloads, time 0, and the durations, nova.conf and
+        [libvirt] options, links and emulated bugs the cloud was created with. Users and
+        passwords stay, and so do their tokens."""
         self._cloud.reset()
 
     # -- clock ----------------------------------------------------------------

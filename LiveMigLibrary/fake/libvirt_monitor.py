@@ -149,7 +149,6 @@ class LibvirtDriver:
     def reset(self) -> None:
         self.workloads.clear()
         self.monitors.clear()
-        self.network.pairs.clear()
 
     # -- workloads ------------------------------------------------------------------------
 

@@ -180,3 +180,69 @@ def test_a_refusal_that_quotes_no_server_or_no_compute_host_is_400(cloud, admin,
     resp = control(cloud, "DELETE", "/hosts/no compute host", admin.token)
     assert resp.status_code == 400, resp.text
     assert "still has servers" in resp.json()["error"]["message"]
+
+
+def test_reset_restores_every_kind_of_start_state():
+    """Everything the cloud was created with, and everything a test can change, comes back:
+    clock, hosts and their capacity, durations, nova.conf and [libvirt] options, links
+    (the default and per pair), emulated bugs, fault rules, servers, migrations, quotas."""
+    from fake.helpers import Api
+
+    from LiveMigLibrary.fake import FakeCloud
+
+    cloud = FakeCloud(
+        computes=2,
+        clock="manual",
+        host_prefix="node",
+        host_vcpus=8,
+        host_memory_mb=16384,
+        durations={"build": 7},
+        emulate_bugs=["1848343"],
+        nova_options={"reserved_host_memory_mb": 0, "resize_confirm_window": 30},
+        libvirt={"live_migration_downtime": 1000, "live_migration_permit_post_copy": True},
+        link_bandwidth_mib=100,
+    ).start()
+    try:
+        admin, ctl = Api(cloud), cloud.control
+
+        def state() -> dict:
+            quota = admin.compute("GET", f"/os-quota-sets/{admin.project_id}")
+            return {
+                "clock": ctl.clock(),
+                "hosts": ctl.hosts(),
+                "durations": ctl.durations(),
+                "nova_options": ctl.nova_options(),
+                "libvirt": ctl.libvirt_options(),
+                "links": ctl.links(),
+                "bugs": ctl.emulated_bugs(),
+                "faults": (ctl.faults(), ctl.fired_faults()),
+                "servers": admin.servers_detail(),
+                "migrations": admin.migrations(),
+                "quota": quota.json()["quota_set"],
+            }
+
+        start = state()
+        ctl.set_durations(build=1)
+        ctl.set_nova_options(reserved_host_memory_mb=1024, allow_resize_to_same_host=True)
+        ctl.set_libvirt_options(live_migration_downtime=500, live_migration_bandwidth=10)
+        ctl.set_link_bandwidth(5)
+        ctl.set_link_bandwidth(7, source="node1", destination="node2")
+        ctl.emulate_bugs(["1718455"])
+        ctl.add_host("extra", vcpus=4)
+        body = {"quota_set": {"instances": 3}}
+        resp = admin.compute("PUT", f"/os-quota-sets/{admin.project_id}", json=body)
+        assert resp.status_code == 200, resp.text
+        sid = admin.boot("moved")
+        ctl.settle()
+        assert admin.live_migrate(sid).status_code == 202
+        ctl.settle()
+        ctl.set_workload(sid, dirty_rate_mib=50)
+        ctl.add_fault("build", "error")
+        admin.boot("failed")
+        ctl.advance(60)
+        changed = state()
+        assert [key for key in start if changed[key] == start[key]] == []  # all changed
+        ctl.reset()
+        assert state() == start
+    finally:
+        cloud.stop()
