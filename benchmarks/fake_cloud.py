@@ -52,7 +52,7 @@ MV = "2.37"
 
 
 @contextmanager
-def fake_cloud(computes: int, *extra: str):
+def fake_cloud(computes: int, *extra: str, clock: str = "scaled"):
     with tempfile.TemporaryDirectory(prefix="livemig-bench-") as tmp:
         clouds = Path(tmp) / "clouds.yaml"
         proc = subprocess.Popen(
@@ -63,7 +63,7 @@ def fake_cloud(computes: int, *extra: str):
                 "--computes",
                 str(computes),
                 "--clock",
-                "scaled",
+                clock,
                 "--speed",
                 "1000",
                 "--clouds-yaml",

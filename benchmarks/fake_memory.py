@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
-import yaml
 
 IMAGE = "cirros-0.6.2-x86_64-disk"
 
@@ -44,30 +42,15 @@ def rss_mb(pid: int | str = "self") -> float:
 
 
 class Churn:
-    def __init__(self, endpoint: str, auth: dict):
+    """The cycle over HTTP, from a bare requests session with the token of ``conn``."""
+
+    def __init__(self, conn):
         self.http = requests.Session()
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": auth["username"],
-                            "password": auth["password"],
-                            "domain": {"name": "Default"},
-                        }
-                    },
-                },
-                "scope": {"project": {"name": auth["project_name"], "domain": {"name": "Default"}}},
-            }
-        }
-        resp = self.http.post(f"{endpoint}/identity/v3/auth/tokens", json=body, timeout=30)
-        resp.raise_for_status()
-        self.http.headers["X-Auth-Token"] = resp.headers["X-Subject-Token"]
-        self.compute = f"{endpoint}/compute/v2.1"
-        self.control = f"{endpoint}/control"
-        images = self.http.get(f"{endpoint}/image/v2/images", timeout=30).json()["images"]
-        self.image = next(i["id"] for i in images if i["name"] == IMAGE)
+        self.http.headers["X-Auth-Token"] = conn.auth_token
+        self.compute = conn.compute.get_endpoint().rstrip("/")
+        fake = urlsplit(self.compute)
+        self.control = f"{fake.scheme}://{fake.netloc}/control"
+        self.image = conn.image.find_image(IMAGE, ignore_missing=False).id
 
     def _settle(self) -> None:
         self.http.post(f"{self.control}/clock/settle", json={}, timeout=30).raise_for_status()
@@ -163,38 +146,11 @@ def main() -> int:
         before, after, took = measure(churn, args.warmup, args.cycles, "self")
         report(before, after, took, args.cycles)
         return 0
-    with tempfile.TemporaryDirectory(prefix="livemig-bench-") as tmp:
-        clouds = Path(tmp) / "clouds.yaml"
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "LiveMigLibrary.fake.cli",
-                "--computes",
-                "3",
-                "--clock",
-                "manual",
-                "--keep-deleted",
-                str(args.keep_deleted),
-                "--clouds-yaml",
-                str(clouds),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            endpoint = None
-            for line in proc.stdout:
-                if line.startswith("endpoint:"):
-                    endpoint = line.split(": ", 1)[1].strip()
-                if line.startswith("clouds_yaml:"):
-                    break
-            auth = yaml.safe_load(clouds.read_text())["clouds"]["livemig-fake"]["auth"]
-            churn = Churn(endpoint, auth)
-            before, after, took = measure(churn, args.warmup, args.cycles, proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    from fake_cloud import fake_cloud  # started as the other benchmarks start theirs
+
+    keep = ("--keep-deleted", str(args.keep_deleted))
+    with fake_cloud(3, *keep, clock="manual") as (proc, conn):
+        before, after, took = measure(Churn(conn), args.warmup, args.cycles, proc.pid)
     report(before, after, took, args.cycles)
     return 0
 

@@ -7,21 +7,12 @@ from __future__ import annotations
 import logging
 import time
 
-MV = "2.37"
-
-
-def _unlimited_quota(lib) -> None:
-    conn = lib._ctx.admin.conn
-    conn.compute.put(
-        f"/os-quota-sets/{conn.current_project_id}",
-        json={"quota_set": {"instances": -1, "cores": -1, "ram": -1}},
-        microversion=MV,
-    ).raise_for_status()
+from benchmarks.many_moves import unlimited_quota
 
 
 def test_a_load_run_reuses_connections_token_and_discovery(make_lib, monkeypatch, caplog):
     lib = make_lib(computes=6)
-    _unlimited_quota(lib)
+    unlimited_quota(lib)
     lib.run_live_migration_load(iterations=2, concurrency=2)  # opens every connection
     server = lib._ctx.fake._http.server
     accepted, requests = [], []
