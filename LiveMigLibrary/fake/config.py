@@ -166,7 +166,11 @@ TIMEOUT_ACTIONS = ("abort", "force_complete")
 class LibvirtOptions:
     """The ``[libvirt]`` live-migration options of nova.conf the fake's computes follow.
 
-    Defaults and lower bounds are Nova's (``nova/conf/libvirt.py``).
+    Defaults and lower bounds are Nova's (``nova/conf/libvirt.py``), but for two options
+    Nova declares without ``min``, where the fake refuses what the driver cannot use:
+    a negative ``live_migration_bandwidth`` (libvirt's bandwidth is unsigned) and a
+    ``live_migration_monitor_interval`` below 1 (``_live_migration_monitor`` divides by
+    ``int(interval / 0.5)``).
     """
 
     live_migration_bandwidth: int = 0  # MiB/s; 0: the hypervisor's default (the link)
