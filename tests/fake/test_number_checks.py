@@ -243,13 +243,19 @@ def test_seconds_take_numeric_text_and_stop_at_a_year():
             "live_migration_downtime must be a whole number of at least 100, got '5.0'",
         ),
         (
+            ["--nova-option", "resize_confirm_window=1e3"],
+            "resize_confirm_window must be a whole number of seconds of at least 0, got '1e3'",
+        ),
+        (
             ["--nova-option", "reserved_host_cpus=1e3"],
             "reserved_host_cpus must be a whole number of at least 0, got '1e3'",
         ),
     ],
 )
-def test_the_command_line_refuses_with_the_same_words(capsys, argv, message):
-    from LiveMigLibrary.fake.cli import main
+def test_the_command_line_refuses_with_the_same_words(capsys, monkeypatch, argv, message):
+    from LiveMigLibrary.fake import cli
 
-    assert main(["--computes", "0", *argv]) == 2
+    # a value taken by mistake must fail the test, not serve a cloud until interrupted
+    monkeypatch.setattr(cli.FakeCloud, "start", lambda self: pytest.fail(f"{argv} was taken"))
+    assert cli.main(["--computes", "0", *argv]) == 2
     assert message in capsys.readouterr().err
