@@ -98,14 +98,20 @@ class LiveMigLibrary(
     `clouds.yaml` defines) fails the importing suite's setup once, with the valid names
     and the closest one, or the `clouds.yaml` read and the clouds it defines. A server may
     be named without this run's prefix (`web` for `livemig-1a2b3c4d-web`). A name that
-    several images, flavors or servers share fails listing their ids.
+    several images, flavors or servers share fails listing their ids. A misspelled
+    choice (a status, flavor, image, host, server of this run) is answered with the
+    closest one when one is clearly closest (`complete`: "Did you mean 'completed'?").
 
     A call the cloud refuses fails with what was asked, the cloud's answer in its own
-    words, and what to do. When a live migration is refused or ends `error`/`failed`,
-    the message adds what an operator would look up next, labelled "Read from the cloud
-    afterwards": the destination's nova-compute service (disabled and why, forced down,
-    down since), its free Placement capacity against the flavor, a destination that is
-    the source, the server's state, and the failed instance action events with details.
+    words, and what to do (for a refused move: the keyword that expects the refusal).
+    When a move (live migration, cold migration, resize, evacuation) is refused or ends
+    `error`/`failed`, the message adds what an operator would look up next, labelled
+    "Read from the cloud afterwards": the destination's nova-compute service (disabled
+    and why, forced down, down since), its free Placement capacity against the flavor, a
+    destination that is the source, the server's state and fault, and the failed
+    instance action events with details. When the cloud's API holds no reason (a failed
+    live-migration copy is only in Nova's logs), the message says so and which services'
+    logs to search.
 
     ## Flaky clouds
 
