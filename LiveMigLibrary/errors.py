@@ -90,8 +90,14 @@ class CloudError(LiveMigError):
 
     def naming_server(self, server_id: str, name: str | None) -> CloudError:
         """Names the server `name (id)` where the failed action gives only its id."""
-        if name and f"server {server_id}" in self.action:
-            self.action = self.action.replace(f"server {server_id}", f"server {name} ({server_id})")
+        if name:
+            self.naming(f"server {server_id}", f"server {name} ({server_id})")
+        return self
+
+    def naming(self, said: str, as_the_user_knows_it: str) -> CloudError:
+        """Says what the failed action names by id as the user named it (once)."""
+        if said in self.action:
+            self.action = self.action.replace(said, as_the_user_knows_it, 1)
             self.args = (self._text(),)
         return self
 

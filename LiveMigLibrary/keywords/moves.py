@@ -132,11 +132,20 @@ class MoveKeywords(KeywordGroup):
             raise InvalidArgument("flavor", flavor, "the name or id of a flavor")
         flavor_id = self._resolve_flavor(str(flavor))
         logger.info(f"Resizing server {server} to flavor {flavor} ({flavor_id}).")
+
+        def send(sid: str) -> None:
+            try:
+                self._ctx.client.resize(sid, flavor_id)
+            except CloudError as error:
+                if str(flavor) != flavor_id:  # the user named it, the request has its id
+                    error.naming(f"to flavor {flavor_id}", f"to flavor {flavor} ({flavor_id})")
+                raise
+
         self._start_move(
             server,
             "resize",
             {"action": "resize", "microversion": "2.1", "flavor": str(flavor)},
-            lambda sid: self._ctx.client.resize(sid, flavor_id),
+            send,
             flavor=self._ctx.client.flavor_details(flavor_id),
         )
 

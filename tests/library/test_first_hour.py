@@ -261,6 +261,17 @@ def test_a_refused_move_names_the_server_as_this_run_knows_it(fake_lib):
         assert f"migrate server {server.name} ({server.id}) to {source} (POST " in str(error.value)
 
 
+def test_a_refused_resize_names_the_flavor_as_the_user_did(fake_lib):
+    server = fake_lib.create_server(name="web", flavor="m1.tiny")
+    fake_lib.wait_until_servers_are_active(server)
+    flavor_id = fake_lib._ctx.client.find_flavor_id("m1.tiny")
+    with pytest.raises(CloudError) as error:
+        fake_lib.resize_server(server, "m1.tiny")  # Nova: "instances must change flavor!"
+    assert f"Could not resize server {server} to flavor m1.tiny ({flavor_id}) (POST " in str(
+        error.value
+    )
+
+
 def test_a_misspelled_choice_gets_the_closest_suggested(fake_lib):
     server = fake_lib.create_server(name="web")
     cases = [
