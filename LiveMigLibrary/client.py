@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from keystoneauth1 import exceptions as ks_exc
 
@@ -57,6 +57,8 @@ def _connect(**config):
 
     return openstack.connect(**config)
 
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
 CREATE_MICROVERSION = "2.37"  # first version with networks "none"/"auto"
 REQUESTED_HOST_MICROVERSION = "2.74"  # create with "host" (checked by the scheduler)
@@ -338,7 +340,7 @@ class CloudClient:
     ):
         self.conn = connection
         self._pool_size = 10  # requests' default connections per host
-        self._server_microversion: str | None = None
+        self._microversions: dict[str, str | None] = {}  # see sdk_microversion
         self._live_migrate_microversion: str | None = None
         self.retries = retries or ReadRetries()
         self.retries.timeouts.adopt(_config(connection).get("api_timeout"))
@@ -422,28 +424,54 @@ class CloudClient:
     # -- images, flavors, networks ------------------------------------------------------------
 
     def find_image_id(self, name_or_id: str) -> str | None:
-        with cloud_call(f"find image '{name_or_id}'"):
-            try:
-                return self.conn.image.find_image(name_or_id, ignore_missing=False).id
-            except sdk_exc.NotFoundException:
-                return None
-            except sdk_exc.DuplicateResource:
-                ids = sorted(i.id for i in self.conn.image.images(name=name_or_id))
-                raise AmbiguousName("image", name_or_id, "image", ids) from None
+        """The id of the image with this id, else of the one image with this name.
+
+        As openstacksdk's `find_image`, from JSON: Glance's image ids are UUIDs, so only
+        a UUID is tried as an id (a name skips that request). Several images of the name
+        raise `AmbiguousName` listing their ids.
+        """
+        action = f"find image '{name_or_id}'"
+        if _UUID.match(name_or_id):
+            found = self._get_json(self.conn.image, f"/images/{name_or_id}", action)
+            if found is not None:
+                return found["id"]
+        ids = []
+        query = {"name": name_or_id}
+        while True:
+            body = self._get_json(self.conn.image, "/images", action, params=query) or {}
+            ids += [image["id"] for image in body.get("images") or []]
+            marker = parse_qs(urlsplit(body.get("next") or "").query).get("marker")
+            if not marker or marker[0] == query.get("marker"):
+                break
+            query["marker"] = marker[0]
+        if len(ids) > 1:
+            raise AmbiguousName("image", name_or_id, "image", sorted(ids))
+        return ids[0] if ids else None
 
     def image_names(self) -> list[str]:
         with cloud_call("list images"):
             return sorted(i.name for i in self.conn.image.images() if i.name)
 
     def find_flavor_id(self, name_or_id: str) -> str | None:
-        with cloud_call(f"find flavor '{name_or_id}'"):
-            try:
-                return self.conn.compute.find_flavor(name_or_id, ignore_missing=False).id
-            except sdk_exc.NotFoundException:
-                return None
-            except sdk_exc.DuplicateResource:
-                ids = sorted(f.id for f in self.conn.compute.flavors() if f.name == name_or_id)
-                raise AmbiguousName("flavor", name_or_id, "flavor", ids) from None
+        """The id of the flavor with this id, else of the one flavor (public or private)
+        with this name, as openstacksdk's `find_flavor`, from JSON. Several flavors of the
+        name raise `AmbiguousName` listing their ids."""
+        action = f"find flavor '{name_or_id}'"
+        microversion = self.sdk_microversion("flavor.Flavor")
+        found = self._get_json(
+            self.conn.compute, f"/flavors/{quote(name_or_id)}", action, microversion=microversion
+        )
+        if found is not None:
+            return found["flavor"]["id"]
+        everyone = {"is_public": "None"}
+        ids = sorted(
+            flavor["id"]
+            for flavor in self._pages("/flavors", "flavors", everyone, microversion, action)
+            if flavor.get("name") == name_or_id
+        )
+        if len(ids) > 1:
+            raise AmbiguousName("flavor", name_or_id, "flavor", ids)
+        return ids[0] if ids else None
 
     def flavor_names(self) -> list[str]:
         with cloud_call("list flavors"):
@@ -570,7 +598,17 @@ class CloudClient:
         ]
         return sorted(records, key=_migration_order)
 
-    def _pages(self, path: str, key: str, params: dict, microversion: str, action: str):
+    def _pages(
+        self,
+        path: str,
+        key: str,
+        params: dict,
+        microversion: str | None,
+        action: str,
+        links: str | None = None,
+    ):
+        """Every item under ``key`` of ``GET path`` and its next pages (the markers of the
+        ``links`` list, ``<key>_links`` unless named)."""
         query = dict(params)
         while True:
             with cloud_call(action):
@@ -580,17 +618,16 @@ class CloudClient:
             _raise_for(response, action)
             body = response.json()
             yield from body.get(key) or []
-            marker = _next_marker(body.get(f"{key}_links") or [])
+            marker = _next_marker(body.get(links or f"{key}_links") or [])
             if not marker or marker == query.get("marker"):
                 return
             query["marker"] = marker
 
     def servers_of_reservation(self, reservation_id: str) -> list[ServerState]:
-        with cloud_call(f"list servers of reservation {reservation_id}"):
-            servers = self.conn.compute.servers(
-                details=True, reservation_id=reservation_id, all_projects=True
-            )
-            return [self._state(s) for s in servers]
+        params = {"reservation_id": reservation_id, "all_tenants": "1"}
+        action = f"list servers of reservation {reservation_id}"
+        pages = self._pages("/servers/detail", "servers", params, LIST_MICROVERSION, action)
+        return [_server_from_json(body) for body in pages]
 
     def server_state(self, server_id: str) -> ServerState | None:
         """The server as the cloud sees it now, or None when it does not exist.
@@ -616,9 +653,29 @@ class CloudClient:
 
     def server_microversion(self) -> str:
         """The compute microversion openstacksdk's `Server` uses on this cloud (once)."""
-        if self._server_microversion is None:
-            self._server_microversion = _server_resource()._get_microversion(self.conn.compute)
-        return self._server_microversion
+        return self.sdk_microversion("server.Server")
+
+    def sdk_microversion(self, resource: str) -> str | None:
+        """The compute microversion openstacksdk's resource ``resource`` (module.Class of
+        `openstack.compute.v2`) negotiates with this cloud, asked once per connection.
+
+        The reads parsed here straight from JSON use it, so that they see what the same
+        call through openstacksdk's resource objects would (field names, id formats).
+        """
+        if resource not in self._microversions:
+            module, cls = resource.split(".")
+            sdk_class = getattr(importlib.import_module(f"openstack.compute.v2.{module}"), cls)
+            self._microversions[resource] = sdk_class._get_microversion(self.conn.compute)
+        return self._microversions[resource]
+
+    def _get_json(self, proxy, path: str, action: str, **kwargs: Any) -> dict | None:
+        """``GET path`` of ``proxy`` as JSON, None on 404; other errors raise CloudError."""
+        with cloud_call(action):
+            response = proxy.get(path, raise_exc=False, **kwargs)
+        if response.status_code == 404:
+            return None
+        _raise_for(response, action)
+        return response.json()
 
     def find_server_id(self, name_or_id: str) -> str | None:
         with cloud_call(f"find server '{name_or_id}'"):
@@ -643,22 +700,6 @@ class CloudClient:
                 details=False, name="^" + re.escape(prefix), all_projects=True
             )
             return sorted(s.name for s in servers if (s.name or "").startswith(prefix))
-
-    @staticmethod
-    def _state(server) -> ServerState:
-        fault = server.fault or None
-        if isinstance(fault, dict):
-            fault = fault.get("message") or str(fault)
-        return ServerState(
-            created=server.created_at,
-            id=server.id,
-            name=server.name,
-            status=(server.status or "").upper(),
-            task_state=server.task_state,
-            vm_state=server.vm_state,
-            host=server.compute_host,
-            fault=fault,
-        )
 
     def delete_server(self, server_id: str) -> None:
         """``DELETE /servers/{id}`` as openstacksdk's `delete_server(ignore_missing=True)`
@@ -795,37 +836,51 @@ class CloudClient:
         """The server's latest instance action named ``action`` (e.g. `live-migration`)
         started at or before ``not_after`` (the migration record's `created_at`: the API
         records the action before the conductor creates the migration), with its events."""
-        with cloud_call(f"list the instance actions of server {server_id}"):
-            actions = [
-                a
-                for a in self.conn.compute.server_actions(server_id)
-                if a.action == action
-                and (not_after is None or (a.start_time or "")[:19] <= not_after[:19])
-            ]
+        microversion = self.sdk_microversion("server_action.ServerAction")
+        path = f"/servers/{server_id}/os-instance-actions"
+        actions = [
+            a
+            for a in self._pages(
+                path,
+                "instanceActions",
+                {},
+                microversion,
+                f"list the instance actions of server {server_id}",
+                links="links",
+            )
+            if a.get("action") == action
+            and (not_after is None or (a.get("start_time") or "")[:19] <= not_after[:19])
+        ]
         if not actions:
             return None
-        latest = max(actions, key=lambda a: a.start_time or "")
-        with cloud_call(f"get instance action {latest.request_id} of server {server_id}"):
-            detail = self.conn.compute.get_server_action(latest.request_id, server_id)
-        events = []
-        for event in detail.events or []:
-            get = event.get if isinstance(event, dict) else lambda k, e=event: getattr(e, k, None)
-            events.append(
-                {
-                    "event": get("event"),
-                    "host": get("host"),
-                    "start": get("start_time"),
-                    "finish": get("finish_time"),
-                    "result": get("result"),
-                    "details": get("details"),  # the error's message for admins (2.84)
-                }
-            )
+        latest = max(actions, key=lambda a: a.get("start_time") or "")
+        request_id = latest.get("request_id")
+        body = self._get_json(
+            self.conn.compute,
+            f"{path}/{request_id}",
+            f"get instance action {request_id} of server {server_id}",
+            microversion=microversion,
+        )
+        detail = (body or {}).get("instanceAction")
+        if not detail:
+            return None
+        events = [
+            {
+                "event": event.get("event"),
+                "host": event.get("host"),
+                "start": event.get("start_time"),
+                "finish": event.get("finish_time"),
+                "result": event.get("result"),
+                "details": event.get("details"),  # the error's message for admins (2.84)
+            }
+            for event in detail.get("events") or []
+        ]
         events.sort(key=lambda e: (e["start"] or "", e["finish"] or ""))
         return {
-            "action": detail.action,
-            "request_id": detail.request_id,
-            "start": detail.start_time,
-            "message": detail.message,
+            "action": detail.get("action"),
+            "request_id": detail.get("request_id"),
+            "start": detail.get("start_time"),
+            "message": detail.get("message"),
             "events": events,
         }
 
@@ -899,9 +954,8 @@ class CloudClient:
 
     def server_ids_on_host(self, host: str) -> list[str]:
         """Every server (all projects) Nova places on ``host``, oldest first."""
-        with cloud_call(f"list the servers on host {host}"):
-            servers = list(self.conn.compute.servers(all_projects=True, compute_host=host))
-        return [s.id for s in sorted(servers, key=lambda s: (s.created_at or "", s.id))]
+        servers = self.list_servers(host=host)
+        return [s.id for s in sorted(servers, key=lambda s: (s.created or "", s.id))]
 
     def server_flavor_name(self, server_id: str) -> str | None:
         """The name of the flavor the server has now (``original_name`` from 2.47)."""
@@ -920,19 +974,19 @@ class CloudClient:
     # -- hosts --------------------------------------------------------------------------------
 
     def compute_services(self) -> list[ComputeService]:
-        with cloud_call("list compute services"):
-            services = list(self.conn.compute.services(binary="nova-compute"))
+        """The nova-compute services, by host (ids as openstacksdk's `Service` has them,
+        for `update_service`)."""
         return sorted(
             (
                 ComputeService(
-                    id=str(s.id),
-                    host=s.host,
-                    status=s.status,
-                    state=s.state,
-                    forced_down=bool(s.is_forced_down),
-                    disabled_reason=s.disabled_reason,
+                    id=str(s["id"]),
+                    host=s.get("host") or "",
+                    status=s.get("status") or "",
+                    state=s.get("state") or "",
+                    forced_down=bool(s.get("forced_down")),
+                    disabled_reason=s.get("disabled_reason"),
                 )
-                for s in services
+                for s in self.compute_service_details()
             ),
             key=lambda s: s.host,
         )
@@ -942,23 +996,28 @@ class CloudClient:
             self.conn.compute.update_service(service.id, **changes)
 
     def hypervisor_names_by_host(self) -> dict[str, list[str]]:
-        with cloud_call("list hypervisors"):
-            hypervisors = list(self.conn.compute.hypervisors(details=True))
+        """Compute host -> the node names (`hypervisor_hostname`) of its hypervisors."""
         result: dict[str, list[str]] = {}
-        for hypervisor in hypervisors:
-            host = (hypervisor.service_details or {}).get("host") or hypervisor.name
-            result.setdefault(host, []).append(hypervisor.name)
+        microversion = self.sdk_microversion("hypervisor.Hypervisor")
+        for hypervisor in self._pages(
+            "/os-hypervisors/detail", "hypervisors", {}, microversion, "list hypervisors"
+        ):
+            name = hypervisor.get("hypervisor_hostname")
+            host = (hypervisor.get("service") or {}).get("host") or name
+            result.setdefault(host, []).append(name)
         return result
 
     def compute_service_details(self) -> list[dict]:
-        """``GET /os-services?binary=nova-compute`` as JSON: also `updated_at` (down since)."""
-        action = "list compute services"
-        with cloud_call(action):
-            response = self.conn.compute.get(
-                "/os-services?binary=nova-compute", microversion="2.11", raise_exc=False
-            )
-        _raise_for(response, action)
-        return list(response.json().get("services") or [])
+        """``GET /os-services?binary=nova-compute`` as JSON, at the microversion
+        openstacksdk's `Service` uses: also `updated_at` (down since)."""
+        body = self._get_json(
+            self.conn.compute,
+            "/os-services",
+            "list compute services",
+            params={"binary": "nova-compute"},
+            microversion=self.sdk_microversion("service.Service"),
+        )
+        return list((body or {}).get("services") or [])
 
     def flavor_json(self, flavor_id: str) -> dict | None:
         action = f"get flavor {flavor_id}"
@@ -985,8 +1044,13 @@ class CloudClient:
 
     def resource_provider_names(self) -> dict[str, str]:
         """Resource provider uuid -> name."""
-        with cloud_call("list resource providers"):
-            return {rp.id: rp.name for rp in self.conn.placement.resource_providers()}
+        body = self._get_json(
+            self.conn.placement,
+            "/resource_providers",
+            "list resource providers",
+            microversion=PLACEMENT_MICROVERSION,
+        )
+        return {rp["uuid"]: rp.get("name") for rp in (body or {}).get("resource_providers") or []}
 
     def allocations(self, consumer: str) -> dict[str, dict[str, int]]:
         """Resource provider uuid -> resources the consumer holds there (empty when none)."""
@@ -1054,12 +1118,6 @@ def _migration_from_json(body: dict) -> Migration:
         source_node=body.get("source_node"),
         destination_node=body.get("dest_node"),
     )
-
-
-def _server_resource():
-    from openstack.compute.v2.server import Server
-
-    return Server
 
 
 def _migration_order(migration: Migration):
