@@ -74,18 +74,20 @@ def explain_move(
     return f"{LABEL} " + "; ".join(facts) + "."
 
 
-def where_to_look(migration) -> str:
+def where_to_look(migration, logged: str | None = None) -> str:
     """What to do when the cloud's API holds no reason for a failed migration.
 
     Nova keeps the cause of, e.g., a failed live-migration copy only in its services'
     logs (the instance action's events all succeeded, the server has no fault).
+    ``logged`` is what the embedded fake's compute logged as the cause, if known.
     """
     hosts = [h for h in (migration.source, migration.destination) if h]
     on = f" on {' and '.join(dict.fromkeys(hosts))}" if hosts else ""
+    fake = f" (the embedded fake's says: {_plain(logged)})" if logged else ""
     return (
         "The cloud's API gives no reason (no failed instance action event, no server "
         f"fault): look for server {migration.server_id} in the nova-compute logs{on} and in "
-        "nova-conductor's log."
+        f"nova-conductor's log{fake}."
     )
 
 

@@ -180,6 +180,18 @@ class MigrationKeywords(KeywordGroup):
             raise CheckFailed(f"Server {server} has no new migration record.")
         return migration
 
+    def _fake_failure_reason(self, migration: Migration) -> str | None:
+        """What the embedded fake's compute logged as the cause of a failed migration."""
+        ctx = self._ctx
+        if not ctx.uses_fake or ctx.fake is None:
+            return None
+        try:
+            history = ctx.fake.control.migration_history(migration.id)
+        except Exception as error:  # the reason is a help, never a second failure
+            logger.debug(f"Could not read the fake's history of migration {migration.id}: {error}")
+            return None
+        return history[-1].get("reason") if history else None
+
     @keyword(tags=["migrations", "wait"])
     def wait_until_migration_of_server_is(
         self,
@@ -246,7 +258,7 @@ class MigrationKeywords(KeywordGroup):
                     action = ACTION_OF_OPERATION.get(kind, kind)
                     why = " " + (
                         explain_move(ctx.admin, sid, action=action, migration=migration)
-                        or where_to_look(migration)
+                        or where_to_look(migration, self._fake_failure_reason(migration))
                     )
                 destination = migration.destination or "no destination chosen"
                 raise UnexpectedState(

@@ -186,7 +186,8 @@ def test_a_failed_migration_without_a_reason_in_the_api_says_where_to_look(lib, 
     assert message.endswith(
         "The cloud's API gives no reason (no failed instance action event, no server fault): "
         f"look for server {server.id} in the nova-compute logs on {source} and {target} and "
-        "in nova-conductor's log."
+        "in nova-conductor's log (the embedded fake's says: Live Migration failure: operation "
+        "failed: job aborted)."
     )
 
 
