@@ -75,7 +75,7 @@ class CloudError(LiveMigError):
         self.explanation = ""
         super().__init__(self._text())
 
-    def _text(self) -> str:
+    def _text(self, hint: bool = True) -> str:
         where = f" ({self.call})" if self.call else ""
         answer = f"the cloud answered HTTP {self.status}" if self.status else "the client reported"
         message = (self.cloud_message or "").strip() or "-"
@@ -84,9 +84,13 @@ class CloudError(LiveMigError):
         parts = [f"Could not {self.action}{where}: {answer}: {message}"]
         if self.explanation:
             parts.append(self.explanation)
-        if self.hint:
+        if self.hint and hint:
             parts.append(self.hint)
         return " ".join(parts)
+
+    def without_hint(self) -> str:
+        """The message without what to do, for a list of failures that says it once."""
+        return self._text(hint=False)
 
     def naming_server(self, server_id: str, name: str | None) -> CloudError:
         """Names the server `name (id)` where the failed action gives only its id."""
@@ -236,6 +240,8 @@ class AmbiguousName(InvalidArgument):
 class BatchFailed(LiveMigError):
     """Some calls of a batch keyword failed; the message names each with its reason."""
 
-    def __init__(self, what: str, failures: list[str], total: int):
+    def __init__(self, what: str, failures: list[str], total: int, advice: str = ""):
         self.failures = failures
-        super().__init__(f"{len(failures)} of {total} {what} failed: " + "; ".join(failures))
+        listed = "; ".join(f.rstrip(".") for f in failures)
+        advice = f" {advice}" if advice else ""
+        super().__init__(f"{len(failures)} of {total} {what} failed: {listed}.{advice}")

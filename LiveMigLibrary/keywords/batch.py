@@ -11,8 +11,9 @@ from robot.api.deco import keyword
 
 from .. import overlap
 from ..concurrency import Outcome, Workers, check_concurrency, log_outcomes
+from ..diagnosis import explain_move
 from ..enums import BlockMigration, MigrationStatus
-from ..errors import BatchFailed, CheckFailed, InvalidArgument
+from ..errors import BatchFailed, CheckFailed, CloudError, InvalidArgument
 from ..models import Migration, Server
 from ..waiting import ManyWaiter
 from .base import KeywordGroup
@@ -20,6 +21,7 @@ from .base import KeywordGroup
 # migration statuses in which a live migration holds a slot of its source compute or waits
 IN_PROGRESS = {"accepted", "queued", "preparing", "running", "post-migrating"}
 PER_SERVER_POLL_LIMIT = 4  # up to this many servers a wait lists each one's records
+EXPLAINED_REFUSALS = 5  # refused requests of a batch explained with facts read afterwards
 # Concluding a migration record reads its timeline, events and allocations (about ten
 # calls); a wait over more moves concludes the failed ones and the first few only (the
 # evidence layer gives the others their timelines when the test ends).
@@ -320,9 +322,17 @@ class BatchKeywords(KeywordGroup):
         return created
 
     def _raise_failures(self, what: str, outcomes: list[Outcome], label) -> None:
-        failures = [f"{label(o)}: {o.error}" for o in outcomes if not o.ok]
-        if failures:
-            raise BatchFailed(what, failures, len(outcomes))
+        failed = [o for o in outcomes if not o.ok]
+        if not failed:
+            return
+        # what to do is said once, not once per server
+        hints = [o.error.hint for o in failed if isinstance(o.error, CloudError) and o.error.hint]
+        failures = [
+            f"{label(o)}: "
+            + (o.error.without_hint() if isinstance(o.error, CloudError) else str(o.error))
+            for o in failed
+        ]
+        raise BatchFailed(what, failures, len(outcomes), " ".join(dict.fromkeys(hints)))
 
     @keyword(tags=["migrations"])
     def live_migrate_servers(
@@ -406,7 +416,24 @@ class BatchKeywords(KeywordGroup):
         refused = [o.item for o in outcomes if not o.ok]
         if refused:
             self._record_refusals(refused, records, outcomes)
+            self._explain_refusals(outcomes, targets)
         self._raise_failures("live migration requests", outcomes, lambda o: o.item.label)
+
+    def _explain_refusals(self, outcomes, targets) -> None:
+        """Adds to the first refusals what an operator would look up (as Live Migrate
+        Server does); a big batch's refusals usually share their cause."""
+        refusals = [o for o in outcomes if not o.ok and isinstance(o.error, CloudError)]
+        for outcome in refusals[:EXPLAINED_REFUSALS]:
+            sid = outcome.item.id
+            outcome.error.with_explanation(
+                explain_move(
+                    self._ctx.admin,
+                    sid,
+                    targets[sid],
+                    migration=self._latest(sid),
+                    already_said=outcome.error.cloud_message,
+                )
+            )
 
     def _start_records(self, subjects, targets, mode, concurrency) -> dict:
         """Opens the evidence record of each move (before any request is sent)."""
@@ -560,7 +587,7 @@ class BatchKeywords(KeywordGroup):
                 return "not recorded yet"
             return (
                 f"{migration.status} (migration {migration.id}, "
-                f"{migration.source} -> {migration.destination})"
+                f"{migration.source} -> {migration.destination or 'no destination chosen'})"
             )
 
         def failure(sid: str, migration: Migration | None) -> str | None:
@@ -573,8 +600,8 @@ class BatchKeywords(KeywordGroup):
             if not current.is_final:
                 return None
             return (
-                f"migration {migration.id} of server {by_id[sid].label} ended "
-                f"{current.value} ({migration.source} -> {migration.destination})"
+                f"migration {migration.id} of server {by_id[sid].label} ended {current.value} "
+                f"({migration.source} -> {migration.destination or 'no destination chosen'})"
             )
 
         waiter = ManyWaiter(

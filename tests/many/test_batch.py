@@ -220,3 +220,17 @@ def test_leaving_a_batch_waits_for_requests_in_flight_and_drops_the_rest():
                 workers.submit(slow_create, number)
             raise KeyboardInterrupt  # what Robot raises in the main thread on a timeout
     assert sorted(created) == [0, 1]
+
+
+def test_refused_moves_are_explained_and_what_to_do_is_said_once(lib):
+    servers = active_servers(lib, 2, "why")
+    sources = {lib.get_server_host(s) for s in servers}
+    target = next(h for h in lib.get_compute_hosts() if h not in sources)
+    lib.disable_compute_service(target, reason="maintenance")
+    with pytest.raises(BatchFailed) as error:
+        lib.live_migrate_servers(*servers, host=target)
+    message = str(error.value)
+    assert message.startswith("2 of 2 live migration requests failed: ")
+    assert message.count(f"{target}'s nova-compute is disabled ('maintenance')") == 2, message
+    assert message.count("fix what its message points to") == 1, message
+    assert ".;" not in message and message.endswith("Live Migration Of Server Should Be Refused.")

@@ -88,7 +88,7 @@ def test_a_failed_move_is_reported_with_its_reason_and_fails_the_keyword(lib):
     with pytest.raises(BatchFailed) as error:
         lib.live_migrate_all_servers_off_host("compute1", concurrency=3)
     assert str(error.value) == (
-        f"1 of 3 moves off compute1 failed: {servers[1].name}: migration ended failed"
+        f"1 of 3 moves off compute1 failed: {servers[1].name}: migration ended failed."
     )
     results = by_name(
         lib.live_migrate_all_servers_off_host("compute1", fail_on_failed=False)
