@@ -29,7 +29,7 @@ from .errors import (
 from .evidence import EvidenceRecorder
 from .hostpool import HostPool
 from .models import Server
-from .startup import freeze_imported
+from .startup import importing_code
 from .tracker import ResourceTracker
 from .waiting import seconds
 
@@ -65,13 +65,12 @@ class Settings:
 
 def _import_cloud_code(fake: bool) -> None:
     """Imports openstacksdk, and the embedded fake's code when it is wanted (only then),
-    and freezes what the imports made before the first connection creates anything (see
-    `startup.freeze_imported`)."""
-    import openstack  # noqa: F401
-
+    before the first connection creates anything (see `startup.importing_code`)."""
+    with importing_code("openstacksdk"):
+        import openstack  # noqa: F401
     if fake:
-        import LiveMigLibrary.fake  # noqa: F401
-    freeze_imported(before_first_connection=True)
+        with importing_code("fake"):
+            import LiveMigLibrary.fake  # noqa: F401
 
 
 class LibraryContext:

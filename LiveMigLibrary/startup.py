@@ -23,16 +23,17 @@ Measured on the seed suite (`benchmarks/fake_cloud.py --only seed_suite_process_
   Python does not promise to finalize objects still alive at exit; nothing the library
   or Robot writes depends on it (Robot has written its outputs, the library has cleaned
   up and closed its connections before the interpreter exits).
-- **Collections over objects that live for the whole run.** The modules' own objects
-  (functions, classes, constants: about 100,000 of them with Robot, openstacksdk and the
-  fake) never become garbage, yet every full collection walked them again: one in the
-  middle of the seed suite and the one at exit cost about 0.09 s together.
-  `freeze_imported` moves the objects alive at two moments into the permanent
-  generation (`gc.freeze`): when the library has been imported, and once per process
-  just before the first cloud connection opens, when openstacksdk (and the fake's code)
-  has been imported but no connection, server or fake cloud exists yet. Later
+- **Collections over the code's own objects.** Importing Robot, openstacksdk and the
+  fake makes about 100,000 objects (functions, classes, constants) that never become
+  garbage, and the allocations of an import trigger collections that walk them again and
+  again: during the seed suite a full collection in the middle of the library's import,
+  dozens of young ones during openstacksdk's, and the one at exit, about 0.1 s together.
+  `importing_code` runs a block of imports without collections and then moves every
+  object alive into the permanent generation (`gc.freeze`), once per process for each
+  of: the library's import, openstacksdk's (just before the first connection, when no
+  connection, server or fake cloud exists yet) and the embedded fake's code. Later
   collections only walk what the run creates. Reference counting still frees frozen
-  objects; only a reference cycle among objects alive at those two moments that becomes
+  objects; only a reference cycle among objects alive at those moments that becomes
   garbage later is kept until the process exits, which for module-level objects is
   their life anyway.
 """
@@ -40,11 +41,13 @@ Measured on the seed suite (`benchmarks/fake_cloud.py --only seed_suite_process_
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import importlib.util
 import sys
 import threading
 import types
+from collections.abc import Iterator
 
 DEFERRED_MODULES = ("netaddr", "psutil")
 
@@ -98,18 +101,25 @@ def defer_optional_imports(names: tuple[str, ...] = DEFERRED_MODULES) -> list[st
     return deferred
 
 
-_frozen_before_connecting = False
+_imported: set[str] = set()
 
 
-def freeze_imported(before_first_connection: bool = False) -> None:
-    """`gc.freeze()` now: after the library's import, and (``before_first_connection``)
-    once per process after openstacksdk's import, before anything connects."""
-    global _frozen_before_connecting
-    if before_first_connection:
-        if _frozen_before_connecting:
-            return
-        _frozen_before_connecting = True
-    gc.freeze()
+@contextlib.contextmanager
+def importing_code(what: str) -> Iterator[None]:
+    """Runs the block (imports) without garbage collections, then freezes every object
+    alive (`gc.freeze`); once per process for each ``what``, later the block just runs."""
+    if what in _imported:
+        yield
+        return
+    _imported.add(what)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _collect_then_freeze() -> None:

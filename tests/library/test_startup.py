@@ -166,6 +166,7 @@ def test_code_is_frozen_before_the_first_connection_and_what_the_run_makes_is_no
         other.get_compute_hosts()
         print("second connection freezes nothing:", gc.get_freeze_count() == frozen)
         other.close()
+        print("collections on again:", gc.isenabled())
         """
     )
     assert done.returncode == 0, done.stderr
@@ -174,6 +175,37 @@ def test_code_is_frozen_before_the_first_connection_and_what_the_run_makes_is_no
         "openstacksdk and fake code frozen: True True",
         "run objects collectable: True True",
         "second connection freezes nothing: True",
+        "collections on again: True",
+    ]
+
+
+def test_imports_run_without_collections_and_leave_them_as_they_were():
+    done = run_python(
+        """
+        import gc
+        from LiveMigLibrary.startup import importing_code
+        seen = []
+        gc.callbacks.append(lambda phase, info: seen.append(phase))
+        with importing_code("a test's imports"):
+            enabled_inside = gc.isenabled()
+            garbage = [[] for _ in range(100_000)]  # would trigger young collections
+        print("inside:", enabled_inside, "collections:", len(seen), "after:", gc.isenabled())
+        print("frozen:", any(o is garbage for o in gc.get_objects()) is False)
+        gc.disable()
+        with importing_code("other imports"):
+            pass
+        print("a disabled collector stays disabled:", not gc.isenabled())
+        gc.enable()
+        with importing_code("a test's imports"):  # once per process: now it just runs
+            print("second time, collections on:", gc.isenabled())
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "inside: False collections: 0 after: True",
+        "frozen: True",
+        "a disabled collector stays disabled: True",
+        "second time, collections on: True",
     ]
 
 
