@@ -590,6 +590,8 @@ class BatchKeywords(KeywordGroup):
                 f"{migration.source} -> {migration.destination or 'no destination chosen'})"
             )
 
+        explained: dict[str, str] = {}  # read once per failed server, for the first few
+
         def failure(sid: str, migration: Migration | None) -> str | None:
             if migration is None or migration.status == wanted.value:
                 return None
@@ -599,9 +601,13 @@ class BatchKeywords(KeywordGroup):
                 return None
             if not current.is_final:
                 return None
+            failed = current in (MigrationStatus.ERROR, MigrationStatus.FAILED)
+            if failed and sid not in explained and len(explained) < EXPLAINED_REFUSALS:
+                explained[sid] = self._explain_failed_migration(sid, migration)
+            why = f": {explained[sid].rstrip('.')}" if explained.get(sid) else ""
             return (
                 f"migration {migration.id} of server {by_id[sid].label} ended {current.value} "
-                f"({migration.source} -> {migration.destination or 'no destination chosen'})"
+                f"({migration.source} -> {migration.destination or 'no destination chosen'})" + why
             )
 
         waiter = ManyWaiter(

@@ -180,6 +180,16 @@ class MigrationKeywords(KeywordGroup):
             raise CheckFailed(f"Server {server} has no new migration record.")
         return migration
 
+    def _explain_failed_migration(self, server_id: str, migration: Migration) -> str:
+        """Facts read from the cloud about a migration that ended `error`/`failed`, or,
+        when the cloud's API holds none, where its cause is logged."""
+        # the instance action of this kind of move holds its events
+        kind = migration.migration_type or "live-migration"
+        action = ACTION_OF_OPERATION.get(kind, kind)
+        return explain_move(
+            self._ctx.admin, server_id, action=action, migration=migration
+        ) or where_to_look(migration, self._fake_failure_reason(migration))
+
     def _fake_failure_reason(self, migration: Migration) -> str | None:
         """What the embedded fake's compute logged as the cause of a failed migration."""
         ctx = self._ctx
@@ -253,13 +263,7 @@ class MigrationKeywords(KeywordGroup):
             if current.is_final:
                 why = ""
                 if current in (MigrationStatus.ERROR, MigrationStatus.FAILED):
-                    # the instance action of this kind of move holds its events
-                    kind = migration.migration_type or "live-migration"
-                    action = ACTION_OF_OPERATION.get(kind, kind)
-                    why = " " + (
-                        explain_move(ctx.admin, sid, action=action, migration=migration)
-                        or where_to_look(migration, self._fake_failure_reason(migration))
-                    )
+                    why = " " + self._explain_failed_migration(sid, migration)
                 destination = migration.destination or "no destination chosen"
                 raise UnexpectedState(
                     f"Migration {migration.id} of server {server} ended {current.value} "

@@ -116,6 +116,8 @@ def test_the_wait_waits_for_all_then_names_every_failed_migration(lib):
     message = str(error.value)
     assert message.startswith("2 of 3 did not reach migration status completed: ")
     assert message.count("ended failed") == 2
+    # each is explained as Wait Until Migration Of Server Is explains one
+    assert message.count("The cloud's API gives no reason") == 2, message
     assert servers[2].name not in message
     lib.server_should_have_no_migration_in_progress(servers[2])
 
