@@ -58,7 +58,9 @@ def _connect(**config):
     return openstack.connect(**config)
 
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+UUID_RE = re.compile(  # an id of Nova's servers or Glance's images, dashes optional
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
 
 CREATE_MICROVERSION = "2.37"  # first version with networks "none"/"auto"
 REQUESTED_HOST_MICROVERSION = "2.74"  # create with "host" (checked by the scheduler)
@@ -431,7 +433,7 @@ class CloudClient:
         raise `AmbiguousName` listing their ids.
         """
         action = f"find image '{name_or_id}'"
-        if _UUID.match(name_or_id):
+        if UUID_RE.match(name_or_id):
             found = self._get_json(self.conn.image, f"/images/{name_or_id}", action)
             if found is not None:
                 return found["id"]

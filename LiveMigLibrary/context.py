@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import threading
 import uuid
 from collections.abc import Iterable
@@ -14,7 +13,7 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.types import Secret
 
-from .client import CloudClient, ReadRetries
+from .client import UUID_RE, CloudClient, ReadRetries
 from .clock import Clock, FakeCloudClock, FiredFaultLog, RealClock
 from .concurrency import on_main_thread
 from .deadline import CallTimeouts
@@ -32,10 +31,6 @@ from .models import Server
 from .startup import importing_code
 from .tracker import ResourceTracker
 from .waiting import seconds
-
-UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
-)
 
 FAKE_DEFAULT_IMAGE = "cirros-0.6.2-x86_64-disk"
 FAKE_DEFAULT_FLAVOR = "m1.tiny"
