@@ -175,9 +175,21 @@ class MigrationKeywords(KeywordGroup):
             Should Be Equal    ${migration.destination}    ${target}
         ```
         """
-        migration = self._latest(self._ctx.server_id(server))
+        sid = self._ctx.server_id(server)
+        migration = self._latest(sid)
         if migration is None:
-            raise CheckFailed(f"Server {server} has no new migration record.")
+            older = len(self._ctx.migration_baseline.get(sid, ()))
+            if older:
+                raise CheckFailed(
+                    f"Server {server} has no migration record newer than the {older} it had "
+                    "when its last move was requested (Live Migrate Server, or Watch For New "
+                    "Migration Of Server before a move requested otherwise): Nova has not "
+                    "recorded that move, e.g. because it refused it."
+                )
+            raise CheckFailed(
+                f"Server {server} has no migration record: it has not been moved, or Nova "
+                "refused the move before recording it."
+            )
         return migration
 
     def _explain_failed_migration(self, server_id: str, migration: Migration) -> str:

@@ -18,6 +18,7 @@ from robot.libdocpkg import LibraryDocumentation
 from LiveMigLibrary import LiveMigLibrary
 from LiveMigLibrary.errors import (
     AmbiguousName,
+    CheckFailed,
     CloudError,
     InvalidArgument,
     LibraryImportFailed,
@@ -270,6 +271,18 @@ def test_a_refused_resize_names_the_flavor_as_the_user_did(fake_lib):
     assert f"Could not resize server {server} to flavor m1.tiny ({flavor_id}) (POST " in str(
         error.value
     )
+
+
+def test_no_migration_record_says_whether_the_server_was_ever_moved(fake_lib):
+    server = fake_lib.create_server(name="still")
+    fake_lib.wait_until_servers_are_active(server)
+    with pytest.raises(CheckFailed, match="has no migration record: it has not been moved"):
+        fake_lib.get_migration_of_server(server)
+    fake_lib.live_migrate_server(server)
+    fake_lib.wait_until_migration_of_server_is(server, "completed")
+    fake_lib.watch_for_new_migration_of_server(server)  # a move about to be sent otherwise
+    with pytest.raises(CheckFailed, match="no migration record newer than the 1 it had"):
+        fake_lib.get_migration_of_server(server)
 
 
 def test_a_misspelled_choice_gets_the_closest_suggested(fake_lib):
