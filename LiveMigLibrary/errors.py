@@ -71,7 +71,7 @@ class CloudError(LiveMigError):
         self.status = status
         self.cloud_message = message
         self.call = call
-        self.hint = hint if hint is not None else hint_for(status, action)
+        self.hint = hint if hint is not None else hint_for(status, action, message)
         self.explanation = ""
         super().__init__(self._text())
 
@@ -141,8 +141,16 @@ EXPECT_REFUSAL = (
 )
 
 
-def hint_for(status: int | None, action: str) -> str:
+QUOTA_HINT = (
+    "The project's quota is used up: delete servers it no longer needs (Delete Created "
+    "Resources deletes this run's), or ask for a bigger quota (openstack quota set)."
+)
+
+
+def hint_for(status: int | None, action: str, message: str = "") -> str:
     """What to do about `status`; for a refused move, also the keyword expecting it."""
+    if status == 403 and "quota exceeded" in (message or "").lower():  # Nova's OverQuota
+        return QUOTA_HINT
     hint = HINTS.get(status or 0, "")
     if status in (400, 403, 409):
         expect = next((kw for start, kw in EXPECT_REFUSAL if action.startswith(start)), None)

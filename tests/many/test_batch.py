@@ -88,6 +88,9 @@ def test_refused_creates_fail_once_naming_each_and_the_rest_are_cleaned_up(lib):
     message = str(error.value)
     assert message.startswith("2 of 12 create requests failed: ")
     assert message.count("HTTP 403") == 2 and "Quota exceeded" in message
+    # what to do about a quota, once, not "the user lacks the permission"
+    assert message.count("The project's quota is used up") == 1, message
+    assert "lacks the permission" not in message
     assert len(lib._ctx.tracker.servers) == 10
     lib.delete_created_resources()
     lib.no_server_of_this_run_should_exist()
