@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from keystoneauth1 import exceptions as ks_exc
 
@@ -456,21 +456,16 @@ class CloudClient:
 
     def find_flavor_id(self, name_or_id: str) -> str | None:
         """The id of the flavor with this id, else of the one flavor (public or private)
-        with this name, as openstacksdk's `find_flavor`, from JSON. Several flavors of the
-        name raise `AmbiguousName` listing their ids."""
+        with this name, as openstacksdk's `find_flavor` finds it, from one listing (a
+        flavor id may be any text, so ids and names are matched in the same answer).
+        Several flavors of the name raise `AmbiguousName` listing their ids."""
         action = f"find flavor '{name_or_id}'"
         microversion = self.sdk_microversion("flavor.Flavor")
-        found = self._get_json(
-            self.conn.compute, f"/flavors/{quote(name_or_id)}", action, microversion=microversion
-        )
-        if found is not None:
-            return found["flavor"]["id"]
-        everyone = {"is_public": "None"}
-        ids = sorted(
-            flavor["id"]
-            for flavor in self._pages("/flavors", "flavors", everyone, microversion, action)
-            if flavor.get("name") == name_or_id
-        )
+        everyone = {"is_public": "None"}  # an admin's listing: private flavors too
+        flavors = list(self._pages("/flavors", "flavors", everyone, microversion, action))
+        if any(flavor.get("id") == name_or_id for flavor in flavors):
+            return name_or_id
+        ids = sorted(flavor["id"] for flavor in flavors if flavor.get("name") == name_or_id)
         if len(ids) > 1:
             raise AmbiguousName("flavor", name_or_id, "flavor", ids)
         return ids[0] if ids else None
