@@ -20,6 +20,8 @@ eye or by CI dashboards, never by a timed assertion):
                               the embedded fake, process start to exit (what a QA
                               engineer waits for: Robot, the library's import, the
                               fake's start, the scenario, log and report)  [< 0.9]
+      with robot_alone_process_s: Robot alone on a one-line suite, timed the same way
+                              (how fast the machine is right now)
       with, side by side, nova_bug_1718455_test_process_s: the same scenario as Nova's
                               own functional regression test
                               (nova.tests.functional.regressions.test_bug_1718455, in
@@ -283,9 +285,20 @@ def bench_seed_suite_process_s(runs: int = 5) -> float:
              str(SEED_SUITE)],
             runs, "the seed suite", env=env, cwd=ROOT,
         )  # fmt: skip
+        # Robot alone, the same way, on a one-line suite: how fast this machine is now
+        # (a VM's speed drifts by a third within an hour), so that a reader can tell the
+        # library's share from the machine's
+        alone = Path(tmp) / "robot_alone.robot"
+        alone.write_text("*** Test Cases ***\nAlone\n    Log    Robot alone\n")
+        robot_alone, _ = timed_runs(
+            [sys.executable, "-m", "robot", "--outputdir", tmp, "--console", "none",
+             str(alone)],
+            runs, "a one-line suite", env=env, cwd=ROOT,
+        )  # fmt: skip
     EXTRA["seed_suite_process_min_s"] = f"{min(times):.3f}"
     # CPU seconds (user + system) of the robot process: less sensitive to a busy machine
     EXTRA["seed_suite_process_cpu_s"] = f"{statistics.median(cpu):.3f}"
+    EXTRA["robot_alone_process_s"] = f"{statistics.median(robot_alone):.3f}"
     EXTRA["load_average_1min"] = f"{os.getloadavg()[0]:.2f}"
     nova_functional_test()
     return statistics.median(times)
