@@ -1,6 +1,9 @@
 """The client seam sends the hot requests of batches, drains and load runs (live-migrate,
-delete) itself, without building openstacksdk's `Server` resource: the requests on the
-wire must stay exactly those openstacksdk sends, and its errors the same `CloudError`."""
+delete) itself, without building openstacksdk's `Server` resource, and looks each
+service's endpoint up once per token (`client.EndpointCache`) instead of letting
+keystoneauth search and deep-copy the service catalog on every request: the requests on
+the wire must stay exactly those openstacksdk sends, and its errors (keystoneauth's own
+refusals included) the same."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import io
 import json
 
 import pytest
+from keystoneauth1 import exceptions as ks_exc
 
 from LiveMigLibrary.client import CloudClient, cloud_call
 from LiveMigLibrary.errors import CloudError
@@ -134,3 +138,68 @@ def test_delete_refused_is_a_cloud_error_naming_the_server(cloud, client):
     assert f"delete server {sid}" in str(failure.value) and "Cannot delete now" in str(
         failure.value
     )
+
+
+@pytest.fixture
+def lookups(client, monkeypatch):
+    """The service types whose endpoint keystoneauth was asked for, in order (once
+    openstacksdk has made its proxies, which ask for their endpoint when made)."""
+    client.conn.compute, client.conn.placement  # noqa: B018
+    session = client.conn.session
+    asked: list[str] = []
+    original = session.get_endpoint
+
+    def get_endpoint(auth=None, **kwargs):
+        asked.append(kwargs.get("service_type"))
+        return original(auth, **kwargs)
+
+    monkeypatch.setattr(session, "get_endpoint", get_endpoint)
+    return asked
+
+
+def test_each_endpoint_is_looked_up_once_and_requests_still_reach_it(client, lookups, wire):
+    services = client.compute_services()
+    for _ in range(3):
+        assert client.server_json("no-such-server") is None
+        assert client.allocations("no-such-consumer") == {}
+    assert [s.host for s in services] == ["compute1", "compute2", "compute3"]
+    assert lookups.count("compute") == 1
+    assert lookups.count("placement") == 1
+    served = [r[:2] for r in wire if not r[1].endswith(("/v2.1", "/placement"))]
+    assert served[:3] == [
+        ("GET", "/compute/v2.1/os-services"),
+        ("GET", "/compute/v2.1/servers/no-such-server"),
+        ("GET", "/placement/allocations/no-such-consumer"),
+    ]
+    versions = {r[1].split("/")[1]: r[2] for r in wire if r[2]}
+    assert versions["compute"].startswith("compute 2.")  # microversions still sent
+    assert versions["placement"] == "placement 1.28"
+
+
+def test_a_new_token_looks_the_endpoints_up_again(client, lookups):
+    client.compute_services()
+    client.compute_services()
+    assert lookups.count("compute") == 1
+    client.conn.session.auth.invalidate()  # as when the token expired
+    client.compute_services()
+    client.compute_services()
+    assert lookups.count("compute") == 2
+
+
+def test_an_absolute_url_or_an_override_is_sent_as_given(client, lookups, wire, cloud):
+    client.compute_services()
+    asked = len(lookups)
+    url = f"{cloud.endpoint}/compute/v2.1/os-services"
+    assert client.conn.compute.get(url).status_code == 200
+    override = f"{cloud.endpoint}/compute/v2.1"
+    assert client.conn.compute.get("/os-services", endpoint_override=override).ok
+    assert len(lookups) == asked
+    assert [r[:3] for r in wire[-2:]] == [
+        ("GET", "/compute/v2.1/os-services", None),
+        ("GET", "/compute/v2.1/os-services", None),
+    ]
+
+
+def test_a_service_without_an_endpoint_is_refused_by_keystoneauth_as_before(client):
+    with pytest.raises(ks_exc.EndpointNotFound):
+        client.conn.session.get("/volumes", endpoint_filter={"service_type": "block-storage"})
