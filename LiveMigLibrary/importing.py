@@ -93,9 +93,21 @@ def unknown_cloud_message(argument: str, name: str, config, defined: list[str]) 
         where += ". openstacksdk reads only the first clouds.yaml it finds"
         todo = f"Add '{name}' to that file, set OS_CLIENT_CONFIG_FILE to the clouds.yaml that "
     else:
-        where = "No clouds.yaml was found" + _searched(searched)
+        unreadable = [f for f in searched if os.path.isfile(f)]
+        if unreadable:  # openstacksdk skipped it with a warning
+            where = (
+                f"No clouds.yaml could be read: openstacksdk skipped {', '.join(unreadable)} "
+                "(its warning says why)"
+            )
+        else:
+            where = "No clouds.yaml was found" + _searched(searched)
+        named = os.environ.get("OS_CLIENT_CONFIG_FILE")
+        if named and not os.path.exists(named):
+            where += f"; OS_CLIENT_CONFIG_FILE names {named}, which does not exist"
         todo = (
-            "Write a clouds.yaml defining it in one of those directories, or set "
+            "Fix that file, or set OS_CLIENT_CONFIG_FILE to a clouds.yaml that "
+            if unreadable
+            else "Write a clouds.yaml defining it in one of those places, or set "
             "OS_CLIENT_CONFIG_FILE to one that "
         )
     closest = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
@@ -107,17 +119,26 @@ def unknown_cloud_message(argument: str, name: str, config, defined: list[str]) 
     )
 
 
+STANDARD_NAMES = ("clouds.yaml", "clouds.yml", "clouds.json")
+
+
 def _searched(files: list[str]) -> str:
-    """' (openstacksdk looked in A, B and C for clouds.yaml, clouds.yml or clouds.json)'."""
+    """' (openstacksdk looked for X, and in A and B for clouds.yaml, clouds.yml or
+    clouds.json)': the folders searched for the standard names once each, any other file
+    (OS_CLIENT_CONFIG_FILE's) by its path."""
     if not files:
         return ""
     folders = list(dict.fromkeys(os.path.dirname(f) for f in files))
-    names = list(dict.fromkeys(os.path.basename(f) for f in files))
+    grouped = [d for d in folders if all(os.path.join(d, n) in files for n in STANDARD_NAMES)]
+    alone = [f for f in files if os.path.dirname(f) not in grouped]
 
     def listed(items: list[str], last: str) -> str:
         return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
 
-    return f" (openstacksdk looked in {listed(folders, 'and')} for {listed(names, 'or')})"
+    parts = [f"for {listed(alone, 'and')}"] if alone else []
+    if grouped:
+        parts.append(f"in {listed(grouped, 'and')} for {listed(list(STANDARD_NAMES), 'or')}")
+    return f" (openstacksdk looked {', and '.join(parts)})"
 
 
 def running_in_robot() -> bool:

@@ -387,5 +387,35 @@ def test_no_clouds_yaml_found_names_the_folders_searched_once_each():
     assert (
         "No clouds.yaml was found (openstacksdk looked in /work/x, /home/qa/.config/openstack"
         " and /etc/openstack for clouds.yaml, clouds.yml or clouds.json). Write a clouds.yaml"
-        " defining it in one of those directories, or set OS_CLIENT_CONFIG_FILE"
+        " defining it in one of those places, or set OS_CLIENT_CONFIG_FILE"
     ) in message
+
+
+def test_a_missing_or_unreadable_os_client_config_file_is_named(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from LiveMigLibrary.importing import unknown_cloud_message
+
+    missing = str(tmp_path / "nowhere" / "clouds.yaml")
+    standard = [f"/etc/openstack/{name}" for name in ("clouds.yaml", "clouds.yml", "clouds.json")]
+    config = SimpleNamespace(
+        config_filename=None, secure_config_filename=None, _config_files=[missing, *standard]
+    )
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", missing)
+    message = unknown_cloud_message("cloud", "devstack", config, [])
+    # the file named is not taken for a folder searched for every standard name
+    assert (
+        f"No clouds.yaml was found (openstacksdk looked for {missing}, and in /etc/openstack "
+        f"for clouds.yaml, clouds.yml or clouds.json); OS_CLIENT_CONFIG_FILE names {missing}, "
+        "which does not exist."
+    ) in message
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("clouds:\n  a: [\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(broken))
+    config._config_files = [str(broken), *standard]
+    message = unknown_cloud_message("cloud", "devstack", config, [])
+    assert (
+        f"No clouds.yaml could be read: openstacksdk skipped {broken} (its warning says why)."
+        " Fix that file, or set OS_CLIENT_CONFIG_FILE to a clouds.yaml that defines it"
+    ) in message
+    assert "No clouds.yaml was found" not in message
