@@ -179,6 +179,26 @@ def test_ambiguous_image_name_lists_the_ids_and_asks_for_one(fake_lib):
     fake_lib.wait_until_servers_are_active(server)
 
 
+def test_ambiguous_flavor_name_lists_the_ids_and_asks_for_one(fake_lib):
+    """Nova refuses a second flavor of one name, but a cloud whose database has two (or an
+    id equal to another's name resolved by name) must not be guessed at."""
+    import dataclasses
+
+    fake_lib.get_compute_hosts()  # starts the fake
+    store = fake_lib._ctx.fake.backend.store
+    original = next(f for f in store.flavors.values() if f.name == "m1.small")
+    twin = dataclasses.replace(original, id="m1-small-twin")
+    store.flavors[twin.id] = twin
+    with pytest.raises(AmbiguousName) as error:
+        fake_lib.create_server(flavor="m1.small")
+    message = str(error.value)
+    ids = ", ".join(sorted([original.id, twin.id]))
+    assert f"Argument 'flavor' got 'm1.small', but 2 flavors have that name: {ids}." in message
+    assert "Pass one of these ids as `flavor` instead of the name." in message
+    assert fake_lib._ctx.tracker.servers == {}  # nothing was created
+    fake_lib.wait_until_servers_are_active(fake_lib.create_server(flavor=twin.id))
+
+
 def test_unprefixed_name_of_a_server_this_run_created(fake_lib):
     server = fake_lib.create_server(name="web")
     assert server.name == f"{fake_lib.get_run_prefix()}-web"
