@@ -147,10 +147,20 @@ QUOTA_HINT = (
 )
 
 
+# Nova refuses these for a migration in another status (400 or 409)
+MIGRATION_STATE_HINT = (
+    "Nova force-completes a live migration only while it is `running`, and aborts it only "
+    "while it is `queued`, `preparing` or `running` (compute API 2.65+; `running` before): "
+    "wait for that status first (Wait Until Migration Of Server Is)."
+)
+
+
 def hint_for(status: int | None, action: str, message: str = "") -> str:
     """What to do about `status`; for a refused move, also the keyword expecting it."""
     if status == 403 and "quota exceeded" in (message or "").lower():  # Nova's OverQuota
         return QUOTA_HINT
+    if status in (400, 409) and action.startswith(("abort migration", "force-complete migration")):
+        return MIGRATION_STATE_HINT
     hint = HINTS.get(status or 0, "")
     if status in (400, 403, 409):
         expect = next((kw for start, kw in EXPECT_REFUSAL if action.startswith(start)), None)

@@ -428,7 +428,10 @@ class MigrationKeywords(KeywordGroup):
         """
         sid, migration = self._in_progress(server)
         logger.info(f"Aborting {migration}.")
-        self._ctx.client.abort_migration(sid, migration.id)
+        try:
+            self._ctx.client.abort_migration(sid, migration.id)
+        except CloudError as error:
+            raise error.naming_server(sid, self._server_name(server, sid)) from None
 
     @keyword(tags=["migrations"])
     def force_complete_migration_of_server(self, server: Server | str) -> None:
@@ -452,7 +455,10 @@ class MigrationKeywords(KeywordGroup):
         """
         sid, migration = self._in_progress(server)
         logger.info(f"Force-completing {migration}.")
-        self._ctx.client.force_complete_migration(sid, migration.id)
+        try:
+            self._ctx.client.force_complete_migration(sid, migration.id)
+        except CloudError as error:
+            raise error.naming_server(sid, self._server_name(server, sid)) from None
 
     # -- refusal ------------------------------------------------------------------------------
 

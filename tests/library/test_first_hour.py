@@ -305,6 +305,22 @@ def test_no_migration_record_says_whether_the_server_was_ever_moved(fake_lib):
         fake_lib.get_migration_of_server(server)
 
 
+def test_a_force_complete_too_early_says_which_status_it_needs(fake_lib):
+    server = fake_lib.create_server(name="early")
+    fake_lib.wait_until_servers_are_active(server)
+    fake_lib.set_fake_cloud_durations(preparing=100)
+    fake_lib.live_migrate_server(server)
+    fake_lib.wait_until_migration_of_server_is(server, "preparing")
+    with pytest.raises(CloudError) as error:
+        fake_lib.force_complete_migration_of_server(server)
+    message = str(error.value)
+    assert message.startswith("Could not force-complete migration ")
+    assert f"of server {server} (POST " in message  # named as this run knows it
+    assert "force-completes a live migration only while it is `running`" in message
+    assert "Wait Until Migration Of Server Is" in message
+    assert "fix what its message points to" not in message
+
+
 def test_a_misspelled_choice_gets_the_closest_suggested(fake_lib):
     server = fake_lib.create_server(name="web")
     cases = [
