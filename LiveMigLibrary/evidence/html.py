@@ -254,16 +254,26 @@ def _table(headers: list[str], rows: list[list[str]], right: Iterable[int] = ())
     return f"<table {TABLE}><tr>{head}</tr>{body}</table>"
 
 
+def route(record: dict) -> str:
+    """``source → destination``; a move whose record got no destination says so, and
+    names the host the request asked for (Nova leaves `dest_compute` empty when the
+    scheduler or the conductor refused it)."""
+    destination = record.get("destination")
+    if not destination:
+        asked = (record.get("request") or {}).get("host")
+        destination = f"none chosen ({asked} was asked for)" if asked else "none chosen"
+    return f"{record.get('source') or '?'} → {destination}"
+
+
 def headline(record: dict) -> str:
     what = record.get("type") or record.get("operation") or "migration"
     mid = record.get("migration_id")
     name = record.get("server_name") or record.get("server_id")
-    route = f"{record.get('source') or '?'} → {record.get('destination') or '(not chosen)'}"
     status = record.get("status") or "not recorded yet"
     total = record.get("total_seconds")
     took = f" in {_seconds(total)} cloud time" if total is not None else ""
     number = f" {mid}" if mid is not None else ""
-    return f"{what.capitalize()}{number} of server {name}: {route}, {status}{took}"
+    return f"{what.capitalize()}{number} of server {name}: {route(record)}, {status}{took}"
 
 
 def _request_text(record: dict) -> str:
@@ -520,7 +530,7 @@ def summary_page(document: dict) -> str:
                 + "</b>",
                 e(record.get("server_name") or record.get("server_id")),
                 e(f"{record.get('type')} {record.get('migration_id')}"),
-                e(f"{record.get('source')} → {record.get('destination') or '(none chosen)'}"),
+                e(route(record)),
                 f'<span style="color:{colour(status)};font-weight:bold">{e(status)}</span>'
                 + (
                     f" ({e((record.get('request') or {})['expected'])} expected)"

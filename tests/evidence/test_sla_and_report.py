@@ -164,3 +164,31 @@ def test_summary_bars_cut_an_outlier_instead_of_squashing_every_other_bar():
     page = summary_page({"migrations": [record(n, 6) for n in range(10)] + [record(99, 3600)]})
     assert "full width is 6 s; longer migrations (up to 3600 s) are cut" in page
     assert page.count("⟫ completed") == 1
+
+
+def test_a_move_without_a_destination_names_the_host_it_asked_for():
+    """Nova leaves `dest_compute` empty when the scheduler or conductor refused the
+    move: the headline and the summary's route say so, with the host the request named."""
+    from LiveMigLibrary.evidence.html import headline, route, summary_page
+
+    refused = {
+        "record_id": "x-1",
+        "type": "live-migration",
+        "migration_id": 2,
+        "server_name": "web-1",
+        "source": "compute1",
+        "destination": None,
+        "status": "error",
+        "request": {"via": "REST", "host": "compute2"},
+    }
+    scheduled = {**refused, "record_id": "x-2", "request": {"via": "sdk", "host": None}}
+    moved = {**refused, "record_id": "x-3", "destination": "compute3", "status": "completed"}
+    assert route(refused) == "compute1 → none chosen (compute2 was asked for)"
+    assert route(scheduled) == "compute1 → none chosen"
+    assert route(moved) == "compute1 → compute3"
+    assert headline(refused) == (
+        "Live-migration 2 of server web-1: compute1 → none chosen (compute2 was asked for), error"
+    )
+    page = summary_page({"migrations": [refused, scheduled, moved]})
+    assert "compute1 → none chosen (compute2 was asked for)" in page
+    assert "compute1 → compute3" in page

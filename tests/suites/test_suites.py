@@ -6,6 +6,8 @@ must make the scenario written for it fail, with a message that names the proble
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 # openstacksdk's own deprecation warnings (PendingDeprecationWarning subclasses) come from
@@ -47,6 +49,8 @@ def test_bug_1718455_fails_scenario_1(run_suites):
     # At 2.34+ the failure is asynchronous: the wait sees the record end in `error`.
     assert run.status(REST_TEST) == "FAIL"
     assert "ended error" in run.message(REST_TEST)
+    # Nova never chose a destination; the message names the host the REST request asked for
+    assert re.search(r"-> no destination chosen, compute\d was asked for\)", run.message(REST_TEST))
 
 
 def test_leaked_migration_allocation_fails_scenario_1(run_suites):
