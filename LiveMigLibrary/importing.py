@@ -15,6 +15,7 @@ import difflib
 import functools
 import inspect
 import os
+import re
 
 from .errors import InvalidArgument, LibraryImportFailed, UnknownCloud, UnknownImportArgument
 
@@ -153,6 +154,8 @@ class FailedImport:
     def __init__(self, error: Exception):
         self.error = error
         self.message = f"Library import failed: {error}"
+        first = re.match(r"(.+?[.!?])(?:\s|$)", str(error), re.DOTALL)
+        self.headline = f"Library import failed: {first.group(1) if first else error}"
 
     def __getattr__(self, name: str):
         raise LibraryImportFailed(self.message)
@@ -174,14 +177,35 @@ def report_import_errors(init):
     return wrapper
 
 
-def fail_suite_setup(library, data) -> bool:
-    """When the import failed, makes the suite's setup fail with the import error."""
+# Import failures shown in full in a run: (run, message) -> the suite that showed it
+_SHOWN: dict[tuple, str] = {}
+
+
+def fail_suite_setup(library, data, result=None) -> bool:
+    """When the import failed, makes the suite's setup fail with the import error.
+
+    Robot repeats a failed suite setup in every test of the suite. The first suite of a
+    run that fails with an error gets it whole (where openstacksdk looked, what to do);
+    later suites failing the same way (all of them, for a wrong `--variable CLOUD:`) get
+    its first sentence and the name of that suite, not the whole text again.
+    """
     failed = library.__dict__.get("_ctx")
     if not isinstance(failed, FailedImport):
         return False
     from robot.utils import escape
 
-    data.setup.config(name="BuiltIn.Fail", args=(escape(failed.message),))
+    message = failed.message
+    if result is not None:
+        run = result
+        while run.parent is not None:
+            run = run.parent
+        first = _SHOWN.setdefault((id(run), run.start_time, message), result.full_name)
+        if first != result.full_name:
+            message = (
+                f"{failed.headline} The same import failure as in suite '{first}', whose "
+                "failure says what to do."
+            )
+    data.setup.config(name="BuiltIn.Fail", args=(escape(message),))
     return True
 
 

@@ -351,7 +351,7 @@ class LiveMigLibrary(
             logger.warn(f"LiveMigLibrary could not release the reserved hosts: {error}")
 
     def start_suite(self, data, result) -> None:
-        fail_suite_setup(self, data)  # wrong import arguments: the suite fails once, clearly
+        fail_suite_setup(self, data, result)  # wrong import arguments: the suite fails once
 
     def end_suite(self, data, result) -> None:
         if import_failed(self):

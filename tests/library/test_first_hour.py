@@ -135,6 +135,42 @@ def test_unknown_cloud_fails_the_suite_once_listing_file_and_clouds(tmp_path):
     assert "refused" not in message
 
 
+def test_later_suites_failing_the_same_import_point_to_the_first_one(tmp_path):
+    """A wrong `--variable CLOUD:` fails every suite of a run: the first suite shows the
+    whole message, later ones its first sentence and the suite to read, and the next run
+    (the same process) shows the whole message again."""
+    clouds = write_clouds_yaml(tmp_path, "devstack")
+    folder = tmp_path / "suites"
+    folder.mkdir()
+    for name in ("a_first", "b_second"):
+        (folder / f"{name}.robot").write_text(
+            "*** Settings ***\nLibrary    LiveMigLibrary    cloud=devstak\n\n"
+            "*** Test Cases ***\nOne\n    Get Compute Hosts\nTwo\n    Get Run Prefix\n"
+        )
+    old = dict(os.environ)
+    os.environ.pop("OS_CLOUD", None)
+    os.environ["OS_CLIENT_CONFIG_FILE"] = str(clouds)
+    try:
+        for run in (1, 2):
+            out = tmp_path / f"run{run}"
+            robot.run(
+                str(folder), outputdir=str(out), log="NONE", report="NONE",
+                stdout=io.StringIO(), stderr=io.StringIO(),
+            )  # fmt: skip
+            first, second = ExecutionResult(str(out / "output.xml")).suite.suites
+            assert "Did you mean 'devstack'?" in first.setup.message
+            assert f"{clouds} defines devstack" in first.setup.message
+            assert second.setup.message == (
+                "Library import failed: Cloud 'devstak' given as `cloud` is not defined. The "
+                "same import failure as in suite 'Suites.A First', whose failure says what to do."
+            )
+            for test in second.tests:
+                assert test.message == "Parent suite setup failed:\n" + second.setup.message
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
 def test_unknown_cloud_from_os_cloud_and_unknown_member_cloud(tmp_path, monkeypatch):
     clouds = write_clouds_yaml(tmp_path, "prod")
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
