@@ -62,6 +62,14 @@ class Migration:
     def type(self) -> str | None:
         return self.migration_type
 
+    def route(self, asked: str | None = None) -> str:
+        """``source -> destination``; a record Nova gave no destination (the scheduler or
+        conductor refused) says so, naming the host the request ``asked`` for."""
+        destination = self.destination
+        if not destination:
+            destination = "no destination chosen" + (f", {asked} was asked for" if asked else "")
+        return f"{self.source} -> {destination}"
+
     def __str__(self) -> str:
         return (
             f"migration {self.id} of server {self.server_id}: {self.migration_type} "

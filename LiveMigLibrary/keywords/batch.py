@@ -585,10 +585,7 @@ class BatchKeywords(KeywordGroup):
         def describe(sid: str, migration: Migration | None) -> str:
             if migration is None:
                 return "not recorded yet"
-            return (
-                f"{migration.status} (migration {migration.id}, "
-                f"{migration.source} -> {migration.destination or 'no destination chosen'})"
-            )
+            return f"{migration.status} (migration {migration.id}, {migration.route()})"
 
         explained: dict[str, str] = {}  # read once per failed server, for the first few
 
@@ -607,7 +604,7 @@ class BatchKeywords(KeywordGroup):
             why = f": {explained[sid].rstrip('.')}" if explained.get(sid) else ""
             return (
                 f"migration {migration.id} of server {by_id[sid].label} ended {current.value} "
-                f"({migration.source} -> {migration.destination or 'no destination chosen'})" + why
+                f"({migration.route()})" + why
             )
 
         waiter = ManyWaiter(

@@ -276,16 +276,10 @@ class MigrationKeywords(KeywordGroup):
                 why = ""
                 if current in (MigrationStatus.ERROR, MigrationStatus.FAILED):
                     why = " " + self._explain_failed_migration(sid, migration)
-                destination = migration.destination
-                if not destination:  # the scheduler or conductor refused: name what was asked
-                    asked = (getattr(record, "request", None) or {}).get("host")
-                    destination = "no destination chosen" + (
-                        f", {asked} was asked for" if asked else ""
-                    )
+                asked = (getattr(record, "request", None) or {}).get("host")
                 raise UnexpectedState(
                     f"Migration {migration.id} of server {server} ended {current.value} "
-                    f"({migration.source} -> {destination}), expected {wanted.value}."
-                    + why.rstrip()
+                    f"({migration.route(asked)}), expected {wanted.value}." + why.rstrip()
                 )
 
         # the record of the server's move, whatever it is (cold moves and evacuations too)
