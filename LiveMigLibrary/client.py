@@ -437,15 +437,9 @@ class CloudClient:
             found = self._get_json(self.conn.image, f"/images/{name_or_id}", action)
             if found is not None:
                 return found["id"]
-        ids = []
-        query = {"name": name_or_id}
-        while True:
-            body = self._get_json(self.conn.image, "/images", action, params=query) or {}
-            ids += [image["id"] for image in body.get("images") or []]
-            marker = parse_qs(urlsplit(body.get("next") or "").query).get("marker")
-            if not marker or marker[0] == query.get("marker"):
-                break
-            query["marker"] = marker[0]
+        named = {"name": name_or_id}
+        pages = self._pages("/images", "images", named, None, action, "next", self.conn.image)
+        ids = [image["id"] for image in pages]
         if len(ids) > 1:
             raise AmbiguousName("image", name_or_id, "image", sorted(ids))
         return ids[0] if ids else None
@@ -603,19 +597,20 @@ class CloudClient:
         microversion: str | None,
         action: str,
         links: str | None = None,
+        proxy=None,
     ):
-        """Every item under ``key`` of ``GET path`` and its next pages (the markers of the
-        ``links`` list, ``<key>_links`` unless named)."""
+        """Every item under ``key`` of ``GET path`` of ``proxy`` (compute by default) and
+        its next pages: the markers of the ``links`` entry (``<key>_links`` unless named; a
+        list of links in Nova, Glance's ``next`` address)."""
+        proxy = proxy or self.conn.compute
         query = dict(params)
         while True:
             with cloud_call(action):
-                response = self.conn.compute.get(
-                    path, params=query, microversion=microversion, raise_exc=False
-                )
+                response = proxy.get(path, params=query, microversion=microversion, raise_exc=False)
             _raise_for(response, action)
             body = response.json()
             yield from body.get(key) or []
-            marker = _next_marker(body.get(links or f"{key}_links") or [])
+            marker = _next_marker(body.get(links or f"{key}_links"))
             if not marker or marker == query.get("marker"):
                 return
             query["marker"] = marker
@@ -1075,8 +1070,11 @@ class CloudClient:
 LIST_MICROVERSION = "2.37"  # `locked` in server details since 2.9
 
 
-def _next_marker(links: list[dict]) -> str | None:
-    for link in links:
+def _next_marker(links: list[dict] | str | None) -> str | None:
+    """The marker of the next page: from Nova's ``rel: next`` link, or Glance's ``next``."""
+    if isinstance(links, str):
+        links = [{"rel": "next", "href": links}]
+    for link in links or []:
         if link.get("rel") == "next" and link.get("href"):
             markers = parse_qs(urlsplit(link["href"]).query).get("marker")
             return markers[0] if markers else None

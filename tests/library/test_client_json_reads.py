@@ -125,3 +125,12 @@ def test_images_and_flavors_are_found_as_openstacksdk_finds_them(lib, moved):
     assert client.find_flavor_id("m1.tiny") == flavor.id
     assert client.find_flavor_id(flavor.id) == flavor.id
     assert client.find_flavor_id("no-such-flavor") is None
+
+
+def test_the_next_page_is_found_in_nova_links_and_in_glance_next():
+    from LiveMigLibrary.client import _next_marker
+
+    nova = [{"rel": "self", "href": "x"}, {"rel": "next", "href": "/servers?marker=m1&limit=2"}]
+    assert _next_marker(nova) == "m1"
+    assert _next_marker("/v2/images?marker=m2&name=cirros") == "m2"  # Glance's `next`
+    assert _next_marker(None) is None and _next_marker([]) is None
