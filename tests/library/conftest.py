@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import os
+
 import pytest
+import robot
+from robot.api import ExecutionResult
 
 from LiveMigLibrary import LiveMigLibrary
 from LiveMigLibrary.models import ComputeService, Migration, ServerState
@@ -124,3 +129,21 @@ def lib(stub):
 
 def active(server_id=SERVER_ID, host="compute1", status="ACTIVE", task=None, fault=None):
     return ServerState(server_id, "srv", status, task, "active", host, fault)
+
+
+def run_robot(source, outputdir, env: dict | None = None):
+    """Runs Robot in this process on ``source`` (a suite file or folder), with ``env`` set
+    and no OS_CLOUD for the run only: (return code, the result read back, the console)."""
+    console = io.StringIO()
+    old = dict(os.environ)
+    os.environ.pop("OS_CLOUD", None)
+    os.environ.update(env or {})
+    try:
+        rc = robot.run(
+            str(source), outputdir=str(outputdir), log="NONE", report="NONE",
+            stdout=console, stderr=console,
+        )  # fmt: skip
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return rc, ExecutionResult(str(outputdir / "output.xml")), console.getvalue()

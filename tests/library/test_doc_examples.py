@@ -9,12 +9,11 @@ All suites run in one `robot` run; every test must pass.
 
 from __future__ import annotations
 
-import io
 import re
 
-import robot
-from robot.api import ExecutionResult
 from robot.libdocpkg import LibraryDocumentation
+
+from .conftest import run_robot
 
 HARNESS_SETTINGS = {
     "Library    LiveMigLibrary": "Library    LiveMigLibrary    computes=3",
@@ -102,12 +101,7 @@ def test_every_keyword_example_runs_against_the_embedded_fake(tmp_path, monkeypa
         path = folder / f"{index:03d}__{slug}.robot"
         path.write_text(suite_text(blocks))
         names[path.name] = name
-    console = io.StringIO()
-    robot.run(
-        str(folder), outputdir=str(tmp_path), log="NONE", report="NONE",
-        stdout=console, stderr=console,
-    )  # fmt: skip
-    result = ExecutionResult(str(tmp_path / "output.xml"))
+    _, result, console = run_robot(folder, tmp_path)
     failed = []
     for suite in result.suite.suites:
         keyword = names[suite.source.name]
@@ -117,7 +111,7 @@ def test_every_keyword_example_runs_against_the_embedded_fake(tmp_path, monkeypa
         if not suite.tests:
             failed.append(f"{keyword}: no test ran")
     assert not failed, "keyword doc examples that fail:\n" + "\n".join(failed)
-    assert "[ ERROR ]" not in console.getvalue(), console.getvalue()
+    assert "[ ERROR ]" not in console, console
 
 
 def test_introduction_and_import_examples_run(tmp_path, monkeypatch):
@@ -146,14 +140,9 @@ def test_introduction_and_import_examples_run(tmp_path, monkeypatch):
         if not sections(block).get("Test Cases"):
             block += "\n*** Test Cases ***\nImports\n    No Operation\n"
         (folder / f"example_{index}.robot").write_text(block)
-    console = io.StringIO()
-    robot.run(
-        str(folder), outputdir=str(tmp_path), log="NONE", report="NONE",
-        stdout=console, stderr=console,
-    )  # fmt: skip
-    result = ExecutionResult(str(tmp_path / "output.xml"))
+    _, result, console = run_robot(folder, tmp_path)
     tests = list(result.suite.all_tests)
     assert len(tests) == len(blocks)
     failed = [f"{t.parent.name} / {t.name}: {t.message}" for t in tests if t.status != "PASS"]
     assert not failed, "introduction examples that fail:\n" + "\n".join(failed)
-    assert "[ ERROR ]" not in console.getvalue(), console.getvalue()
+    assert "[ ERROR ]" not in console, console

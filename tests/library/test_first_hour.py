@@ -6,13 +6,9 @@ user sees there (and what Robot adds around it) is the point.
 
 from __future__ import annotations
 
-import io
 import json
-import os
 
 import pytest
-import robot
-from robot.api import ExecutionResult
 from robot.libdocpkg import LibraryDocumentation
 
 from LiveMigLibrary import LiveMigLibrary
@@ -27,6 +23,8 @@ from LiveMigLibrary.errors import (
     UnknownImportArgument,
 )
 from LiveMigLibrary.fake.objects import Image
+
+from .conftest import run_robot
 
 KEYWORDS = {kw.name: kw for kw in LibraryDocumentation("LiveMigLibrary").keywords}
 
@@ -44,20 +42,7 @@ def run_suite(
         "First\n    Get Compute Hosts\n"
         f"Second\n    {second}\n"
     )
-    console = io.StringIO()
-    old = dict(os.environ)
-    os.environ.pop("OS_CLOUD", None)
-    os.environ.update(env or {})
-    try:
-        rc = robot.run(
-            str(suite), outputdir=str(tmp_path), log="NONE", report="NONE",
-            stdout=console, stderr=console,
-        )  # fmt: skip
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    result = ExecutionResult(str(tmp_path / "output.xml"))
-    return rc, result, console.getvalue()
+    return run_robot(suite, tmp_path, env)
 
 
 def assert_suite_fails_once_with(result, console: str, *parts: str) -> str:
@@ -147,28 +132,18 @@ def test_later_suites_failing_the_same_import_point_to_the_first_one(tmp_path):
             "*** Settings ***\nLibrary    LiveMigLibrary    cloud=devstak\n\n"
             "*** Test Cases ***\nOne\n    Get Compute Hosts\nTwo\n    Get Run Prefix\n"
         )
-    old = dict(os.environ)
-    os.environ.pop("OS_CLOUD", None)
-    os.environ["OS_CLIENT_CONFIG_FILE"] = str(clouds)
-    try:
-        for run in (1, 2):
-            out = tmp_path / f"run{run}"
-            robot.run(
-                str(folder), outputdir=str(out), log="NONE", report="NONE",
-                stdout=io.StringIO(), stderr=io.StringIO(),
-            )  # fmt: skip
-            first, second = ExecutionResult(str(out / "output.xml")).suite.suites
-            assert "Did you mean 'devstack'?" in first.setup.message
-            assert f"{clouds} defines devstack" in first.setup.message
-            assert second.setup.message == (
-                "Library import failed: Cloud 'devstak' given as `cloud` is not defined. The "
-                "same import failure as in suite 'Suites.A First', whose failure says what to do."
-            )
-            for test in second.tests:
-                assert test.message == "Parent suite setup failed:\n" + second.setup.message
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    for run in (1, 2):
+        env = {"OS_CLIENT_CONFIG_FILE": str(clouds)}
+        _, result, _ = run_robot(folder, tmp_path / f"run{run}", env)
+        first, second = result.suite.suites
+        assert "Did you mean 'devstack'?" in first.setup.message
+        assert f"{clouds} defines devstack" in first.setup.message
+        assert second.setup.message == (
+            "Library import failed: Cloud 'devstak' given as `cloud` is not defined. The "
+            "same import failure as in suite 'Suites.A First', whose failure says what to do."
+        )
+        for test in second.tests:
+            assert test.message == "Parent suite setup failed:\n" + second.setup.message
 
 
 def test_unknown_cloud_from_os_cloud_and_unknown_member_cloud(tmp_path, monkeypatch):
