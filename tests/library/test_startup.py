@@ -23,12 +23,19 @@ def run_python(code: str, tmp_path=None) -> subprocess.CompletedProcess:
     )
 
 
+def printed(code: str, tmp_path=None) -> list[str]:
+    """The lines ``code`` prints in a fresh interpreter, which must exit 0."""
+    done = run_python(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
 def installed(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
 def test_openstacksdk_is_imported_at_the_first_cloud_call_not_with_the_library():
-    done = run_python(
+    assert printed(
         """
         import sys
         from LiveMigLibrary import LiveMigLibrary
@@ -44,9 +51,7 @@ def test_openstacksdk_is_imported_at_the_first_cloud_call_not_with_the_library()
         print("first keyword:", hosts, "openstack" in sys.modules)
         lib.close()
         """
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    ) == [
         "with the library: False",
         "misspelled argument: UnknownImportArgument False",
         "configured: False",
@@ -56,7 +61,7 @@ def test_openstacksdk_is_imported_at_the_first_cloud_call_not_with_the_library()
 
 @pytest.mark.skipif(not installed("netaddr"), reason="netaddr is not installed")
 def test_netaddr_runs_only_when_used_and_then_works():
-    done = run_python(
+    assert printed(
         """
         import sys
         import LiveMigLibrary
@@ -67,14 +72,12 @@ def test_netaddr_runs_only_when_used_and_then_works():
         from netaddr import IPNetwork
         print(IPNetwork("10.0.0.0/24").size)
         """
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["loaded after import: False", "10.0.0.2 module", "256"]
+    ) == ["loaded after import: False", "10.0.0.2 module", "256"]
 
 
 @pytest.mark.skipif(not installed("psutil"), reason="psutil is not installed")
 def test_the_embedded_fake_connection_never_loads_psutil():
-    done = run_python(
+    assert printed(
         """
         import sys
         from LiveMigLibrary.fake import FakeCloud
@@ -85,14 +88,12 @@ def test_the_embedded_fake_connection_never_loads_psutil():
         import psutil
         print(psutil.cpu_count() >= 1)
         """
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["True True False", "True"]
+    ) == ["True True False", "True"]
 
 
 def test_a_deferred_module_that_fails_fails_like_an_import(tmp_path):
     (tmp_path / "broken_optional.py").write_text("raise ImportError('broken on purpose')\n")
-    done = run_python(
+    assert printed(
         """
         import sys
         from LiveMigLibrary.startup import defer_optional_imports
@@ -105,9 +106,7 @@ def test_a_deferred_module_that_fails_fails_like_an_import(tmp_path):
         print("broken_optional" in sys.modules)
         """,
         tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    ) == [
         "['broken_optional']",
         "ImportError: broken on purpose",
         "False",
@@ -143,7 +142,7 @@ def test_code_is_frozen_before_the_first_connection_and_what_the_run_makes_is_no
     """Full collections skip the modules' objects (frozen at the library's import and just
     before the first connection), while the fake cloud, the connection and the servers a
     run makes stay collectable; a second connection freezes nothing more."""
-    done = run_python(
+    assert printed(
         """
         import gc
         from LiveMigLibrary import LiveMigLibrary
@@ -168,9 +167,7 @@ def test_code_is_frozen_before_the_first_connection_and_what_the_run_makes_is_no
         other.close()
         print("collections on again:", gc.isenabled())
         """
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    ) == [
         "library code frozen: True True",
         "openstacksdk and fake code frozen: True True",
         "run objects collectable: True True",
@@ -180,7 +177,7 @@ def test_code_is_frozen_before_the_first_connection_and_what_the_run_makes_is_no
 
 
 def test_imports_run_without_collections_and_leave_them_as_they_were():
-    done = run_python(
+    assert printed(
         """
         import gc
         from LiveMigLibrary.startup import importing_code
@@ -199,9 +196,7 @@ def test_imports_run_without_collections_and_leave_them_as_they_were():
         with importing_code("a test's imports"):  # once per process: now it just runs
             print("second time, collections on:", gc.isenabled())
         """
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    ) == [
         "inside: False collections: 0 after: True",
         "frozen: True",
         "a disabled collector stays disabled: True",
