@@ -268,21 +268,13 @@ class ConnectionKeywords(KeywordGroup):
                 ):
                     logger.info(f"Removed fault rule {rule_id}.")
                 tracker.fake_faults.remove(rule_id)
-            for host in list(tracker.stopped_computes):
-                if attempt(
-                    f"Starting the nova-compute process of {host}",
-                    lambda h=host: control.set_host_alive(h, True),
-                ):
-                    logger.info(f"Started the nova-compute process of {host} again.")
-                    tracker.stopped_computes.remove(host)
-        elif tracker.stopped_computes:
-            # a real cloud's computes this run stopped (compute_process_command): their
-            # start-up clean-up must run before their servers can be deleted
-            for host in list(tracker.stopped_computes):
-                attempt(
-                    f"Starting the nova-compute process of {host}",
-                    lambda h=host: self._restart_stopped_compute(h),
-                )
+        # the computes this run stopped (on a real cloud with compute_process_command): their
+        # start-up clean-up must run before their servers can be deleted
+        for host in list(tracker.stopped_computes):
+            attempt(
+                f"Starting the nova-compute process of {host}",
+                lambda h=host: self._restart_stopped_compute(h),
+            )
         servers = list(tracker.servers.values())
         deleted = [
             server
